@@ -1,0 +1,44 @@
+#include "base/fault_point.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+namespace pas {
+namespace {
+
+struct FaultConfig {
+  std::string name;
+  long hit = 1;
+  std::atomic<long> seen{0};
+};
+
+FaultConfig* Config() {
+  static FaultConfig* config = [] {
+    const char* env = std::getenv("PAS_FAULT_POINT");
+    if (env == nullptr || *env == '\0') return static_cast<FaultConfig*>(nullptr);
+    auto* c = new FaultConfig;
+    std::string spec(env);
+    auto colon = spec.find(':');
+    c->name = spec.substr(0, colon);
+    if (colon != std::string::npos) c->hit = std::max(1L, std::atol(spec.c_str() + colon + 1));
+    return c;
+  }();
+  return config;
+}
+
+}  // namespace
+
+void FaultPoint(std::string_view name) {
+  FaultConfig* c = Config();
+  if (c == nullptr || name != c->name) return;
+  if (c->seen.fetch_add(1) + 1 == c->hit) {
+    ::kill(::getpid(), SIGKILL);
+    for (;;) ::pause();
+  }
+}
+
+}  // namespace pas

@@ -1,0 +1,178 @@
+#include "test_util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace pas::testing {
+namespace {
+
+std::vector<char*> CStrings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Forks and execs argv with stdin from `stdin_path` (or /dev/null), stdout
+// and stderr to the given files, env = environ + extra. Returns the pid.
+int Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+          const std::string& stdin_path, const std::string& out_path, const std::string& err_path) {
+  std::vector<std::string> args = argv;
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const auto& kv : extra_env) {
+    auto key = kv.substr(0, kv.find('=') + 1);
+    std::erase_if(env, [&](const std::string& s) { return s.rfind(key, 0) == 0; });
+    env.push_back(kv);
+  }
+  auto cargs = CStrings(args);
+  auto cenv = CStrings(env);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    int in = ::open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execvpe(cargs[0], cargs.data(), cenv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int DecodeStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+std::string TempBase() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+}  // namespace
+
+ScratchDir::ScratchDir() {
+  std::string tmpl = TempBase() + "/pas-test-XXXXXX";
+  char* p = ::mkdtemp(tmpl.data());
+  path_ = p ? p : "";
+}
+
+ScratchDir::~ScratchDir() {
+  if (path_.empty() || std::getenv("PAS_KEEP_TEST_DIRS")) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin_text,
+                  const std::vector<std::string>& env, int timeout_s) {
+  ScratchDir dir;
+  std::string in_path;
+  if (!stdin_text.empty()) {
+    in_path = dir / "stdin";
+    WriteFile(in_path, stdin_text);
+  }
+  ProcessResult r;
+  int pid = Spawn(argv, env, in_path, dir / "stdout", dir / "stderr");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  int status = 0;
+  for (;;) {
+    int w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      r.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  r.exit_code = DecodeStatus(status);
+  r.out = ReadFile(dir / "stdout");
+  r.err = ReadFile(dir / "stderr");
+  return r;
+}
+
+Child::Child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+             const std::string& log_prefix) {
+  std::string prefix = log_prefix;
+  if (prefix.empty()) {
+    static int counter = 0;
+    prefix = TempBase() + "/pas-child-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  }
+  out_path_ = prefix + ".out";
+  err_path_ = prefix + ".err";
+  pid_ = Spawn(argv, env, "", out_path_, err_path_);
+}
+
+Child::~Child() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int st;
+    ::waitpid(pid_, &st, 0);
+  }
+}
+
+void Child::Kill(int sig) {
+  if (!reaped_ && pid_ > 0) ::kill(pid_, sig);
+}
+
+bool Child::Running() {
+  if (reaped_) return false;
+  int st;
+  int w = ::waitpid(pid_, &st, WNOHANG);
+  if (w == pid_) {
+    reaped_ = true;
+    status_ = DecodeStatus(st);
+    return false;
+  }
+  return true;
+}
+
+int Child::Wait(int timeout_s) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (Running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      Kill(SIGKILL);
+      int st;
+      ::waitpid(pid_, &st, 0);
+      reaped_ = true;
+      status_ = -1;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return status_;
+}
+
+std::string Child::Stdout() const { return ReadFile(out_path_); }
+std::string Child::Stderr() const { return ReadFile(err_path_); }
+
+}  // namespace pas::testing
