@@ -1,0 +1,120 @@
+#include "report/progress.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "report/messages.h"
+
+namespace pas::report {
+namespace {
+
+std::string Eta(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  long s = std::lround(seconds);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
+}
+
+std::string Fixed1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", std::isfinite(v) ? v : 0.0);
+  return buf;
+}
+
+}  // namespace
+
+ProgressReporter::Mode ProgressReporter::ModeFor(FILE* out) {
+  return (out != nullptr && ::isatty(::fileno(out))) ? Mode::kLive : Mode::kMessages;
+}
+
+ProgressReporter::ProgressReporter(FILE* out, Mode mode, Clock* clock, int64_t interval_micros)
+    : out_(out), mode_(mode), clock_(clock), interval_micros_(interval_micros) {}
+
+std::string ProgressReporter::DescribeLocked(const VolumeProgress& p, const State& s,
+                                             int64_t now) const {
+  double percent = p.tracks_total ? 100.0 * static_cast<double>(p.tracks_done) /
+                                        static_cast<double>(p.tracks_total)
+                                  : 0.0;
+  double elapsed_s = static_cast<double>(now - s.start_micros) / 1e6;
+  double rate = elapsed_s > 0 ? static_cast<double>(p.bytes_done) / 1e6 / elapsed_s : 0.0;
+  // ETA: the tracks left in this pass plus the dirty ones, at the average
+  // bytes per track seen so far.
+  double eta = -1;
+  if (rate > 0 && p.tracks_done > 0 && p.bytes_done > 0) {
+    double track_bytes_done = static_cast<double>(p.bytes_done);
+    double tracks_copied_total = track_bytes_done / 56664.0;
+    double per_track_s = elapsed_s / std::max(tracks_copied_total, 1.0);
+    double left = static_cast<double>(p.tracks_total - std::min(p.tracks_done, p.tracks_total)) +
+                  static_cast<double>(p.dirty_tracks);
+    eta = left * per_track_s;
+  }
+  std::vector<std::pair<std::string, std::string>> args = {
+      {"volser", p.volser},
+      {"phase", p.phase.empty() ? std::string("COPY") : p.phase},
+      {"pass", std::to_string(p.pass)},
+      {"percent", Fixed1(percent)},
+      {"done", std::to_string(p.tracks_done)},
+      {"total", std::to_string(p.tracks_total)},
+      {"dirty", std::to_string(p.dirty_tracks)},
+      {"rate", Fixed1(rate)},
+      {"eta", Eta(eta)},
+  };
+  return Format("PAS250I", args);
+}
+
+std::string ProgressReporter::Describe(const VolumeProgress& p) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t now = clock_->NowMicros();
+  auto it = volumes_.find(p.volser);
+  State s;
+  s.start_micros = it != volumes_.end() ? it->second.start_micros : now;
+  return DescribeLocked(p, s, now);
+}
+
+void ProgressReporter::RedrawLocked(int64_t now) {
+  // Move up over the lines drawn last time, then draw every volume again.
+  std::string buf;
+  if (live_lines_ > 0) buf += "\x1b[" + std::to_string(live_lines_) + "F";
+  for (const auto& [volser, s] : volumes_) {
+    buf += "\r\x1b[2K" + DescribeLocked(s.last, s, now) + "\n";
+  }
+  if (volumes_.size() < live_lines_) buf += "\x1b[J";
+  live_lines_ = volumes_.size();
+  std::fwrite(buf.data(), 1, buf.size(), out_);
+  std::fflush(out_);
+}
+
+void ProgressReporter::Update(const VolumeProgress& p) {
+  if (mode_ == Mode::kOff || out_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t now = clock_->NowMicros();
+  auto [it, inserted] = volumes_.try_emplace(p.volser);
+  State& s = it->second;
+  if (inserted) s.start_micros = now;
+  s.last = p;
+  if (mode_ == Mode::kLive) {
+    RedrawLocked(now);
+    return;
+  }
+  bool due = s.last_print_micros < 0 || now - s.last_print_micros >= interval_micros_ ||
+             p.pass != s.last_printed_pass;
+  if (!due) return;
+  s.last_print_micros = now;
+  s.last_printed_pass = p.pass;
+  std::string line = DescribeLocked(p, s, now) + "\n";
+  std::fwrite(line.data(), 1, line.size(), out_);
+  std::fflush(out_);
+}
+
+void ProgressReporter::Finish(const std::string& volser) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (volumes_.erase(volser) == 0) return;
+  if (mode_ == Mode::kLive && out_ != nullptr) RedrawLocked(clock_->NowMicros());
+}
+
+}  // namespace pas::report
