@@ -20,9 +20,13 @@
 
 namespace pas::ckd {
 
+// Tracks of the VTOC that FormatVolume writes (cylinder 0, heads 1-4).
+inline constexpr uint32_t kVtocTracks = 4;
+
 // Writes track 0 (R0, IPL1, IPL2, VOL1 as dasdinit 3.13 writes them) and
 // every other track as an empty FMT1 track. With `with_vtoc`, also an empty
-// VTOC on cylinder 0 tracks 1-4 (F4, F5 describing the free space, F0s).
+// VTOC on cylinder 0 tracks 1-kVtocTracks (F4, F5 describing the free
+// space, F0s).
 // InvalidArgument for a bad volser; IoError on write failure.
 Status FormatVolume(CkdImage& image, std::string_view volser, bool with_vtoc);
 
@@ -63,6 +67,10 @@ struct VolumeInfo {
   uint32_t allocated_tracks = 0;
   uint32_t free_tracks = 0;
 };
+
+// The facts as the text `pas volume info` prints, and as a JSON object.
+std::string VolumeInfoText(const VolumeInfo& info);
+std::string VolumeInfoJson(const VolumeInfo& info);
 
 // Opens `path` read-only and gathers the facts above. Errors as
 // CkdImage::Open, ReadVolumeLabel (NotFound is not an error: labelled=false)
