@@ -142,11 +142,15 @@ class System {
   // The recovery run by a waiter that finds the quiesce holder dead
   // (doc/host-io.md, "Dead quiesce holder"). Never blocks long.
   pas::Status RecoverDeadHolder(UnitControlBlock* ucb);
-  // Marks (if a write) and clears the in-flight entries of dead slots.
+  // Marks (if a write) and clears the in-flight entries of dead slots;
+  // returns the writes marked.
   uint32_t ReapDeadInflight(UnitControlBlock* ucb);
+  // Marks and clears slot `slot`'s in-flight entry; true if it was a write.
+  bool ReapSlot(UnitControlBlock* ucb, int slot);
 
  private:
   System() = default;
+  void EndQuiesce(UnitControlBlock* ucb);
   std::string name_, serial_, table_path_;
   UnitTable* table_ = nullptr;
   size_t map_size_ = 0;

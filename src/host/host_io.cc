@@ -1,0 +1,328 @@
+#include "host/host_io.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+
+#include "base/fault_point.h"
+#include "base/log.h"
+#include "ckd/track.h"
+#include "host/decision.h"
+#include "host/ucb.h"
+#include "intercept/dirty_bitmap.h"
+#include "intercept/futex.h"
+
+namespace pas::host {
+
+using intercept::DirtyTrackBitmap;
+
+namespace {
+
+std::string Hex4(uint16_t v) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%04X", v);
+  return b;
+}
+std::string Str(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
+
+constexpr int64_t kGatePollUs = 50'000;  // re-check the quiesce holder's liveness
+
+}  // namespace
+
+struct UnitIo::State {
+  System* system = nullptr;
+  UnitControlBlock* ucb = nullptr;
+  uint16_t devnum = 0;
+  int slot = -1;
+  int slot_fd = -1;
+  uint32_t seq = 0;  // high half of our in-flight word
+  uint32_t generation = 0;
+  uint32_t context_seq = 0;
+  std::optional<ckd::CkdImage> image;
+  std::optional<ckd::CkdImage> preopened;  // the swap target, opened at announce
+  std::optional<RegistryEntry> registration;
+  std::vector<uint8_t> buffer;
+  IoStats stats;
+
+  ~State() {
+    if (ucb != nullptr && slot >= 0) Publish(0);
+    if (system != nullptr) system->ReleaseSlot(slot, slot_fd);
+  }
+
+  // Stores our in-flight word with a fresh sequence number (seq_cst: see
+  // the ordering argument in doc/host-io.md).
+  void Publish(uint32_t state) {
+    ++seq;
+    ucb->inflight[slot].store((uint64_t{seq} << 32) | state, std::memory_order_seq_cst);
+  }
+
+  DirtyTrackBitmap Bitmap() { return DirtyTrackBitmap(system->table()->bitmap(ucb), kBitmapTracks); }
+
+  // (Re)opens the current image of the unit and registers in its registry.
+  Status Reopen() {
+    std::string path;
+    uint32_t gen;
+    {
+      LockRobust(&ucb->mutex);
+      path = Str(ucb->image_path, kPathMax);
+      gen = ucb->generation.load();
+      pthread_mutex_unlock(&ucb->mutex);
+    }
+    if (preopened && preopened->path() == path) {
+      image = std::move(preopened);
+      preopened.reset();
+    } else {
+      auto img = ckd::CkdImage::Open(path, true);
+      if (!img.ok()) return img.status().WithContext("unit " + Hex4(devnum));
+      image = std::move(img).value();
+    }
+    if (!registration || registration->image_path() != path) {
+      auto reg = RegistryEntry::Register(path, system->name(), system->serial(), devnum);
+      if (!reg.ok()) return reg.status().WithContext("unit " + Hex4(devnum));
+      registration = std::move(reg).value();
+    }
+    generation = gen;
+    buffer.resize(image->slot_size());
+    return Status::Ok();
+  }
+
+  // Pre-opens the swap target when a swap context appears, so the switch
+  // after the quiesce only swaps descriptors.
+  void CheckContext() {
+    uint32_t cs = ucb->context_seq.load(std::memory_order_acquire);
+    if (cs == context_seq) return;
+    context_seq = cs;
+    LockRobust(&ucb->mutex);
+    std::string target = Str(ucb->target_image, kPathMax);
+    pthread_mutex_unlock(&ucb->mutex);
+    preopened.reset();
+    if (target.empty()) return;
+    auto img = ckd::CkdImage::Open(target, true);
+    if (img.ok()) preopened = std::move(img).value();
+  }
+
+  // Steps (1)-(3) of the I/O path. On OK our in-flight word is published,
+  // the unit is not quiesced and `image` is the current generation's.
+  Status Enter(uint32_t track, bool write) {
+    CheckContext();
+    const uint32_t state = (track + 1) | (write ? kInflightWrite : 0);
+    for (;;) {
+      Publish(state);                                                 // (1)
+      uint32_t q = ucb->quiesce.load(std::memory_order_seq_cst);      // (2)
+      if (q == 0) break;
+      Publish(0);
+      ucb->drain_seq.fetch_add(1, std::memory_order_seq_cst);
+      intercept::FutexWake(&ucb->drain_seq);
+      int64_t start = MonotonicMicros();
+      while ((q = ucb->quiesce.load(std::memory_order_seq_cst)) != 0) {
+        auto r = intercept::FutexWait(&ucb->quiesce, q, kGatePollUs);
+        if (r == intercept::FutexWaitResult::kTimedOut && !system->SlotAlive(static_cast<int>(q) - 1)) {
+          Status s = system->RecoverDeadHolder(ucb);
+          if (!s.ok()) Logger("host")->error("{}: unit {}: {}", system->name(), Hex4(devnum), s.ToString());
+        }
+      }
+      stats.longest_gate_wait_us = std::max(stats.longest_gate_wait_us, MonotonicMicros() - start);
+      CheckContext();
+    }
+    if (ucb->online.load(std::memory_order_seq_cst) == 0) {
+      Publish(0);
+      return Status::Busy("PAS323E unit " + Hex4(devnum) + " is offline");
+    }
+    if (ucb->generation.load(std::memory_order_seq_cst) != generation) {  // (3)
+      Status s = Reopen();
+      if (!s.ok()) {
+        Publish(0);
+        return s;
+      }
+      ++stats.reopens;
+    }
+    if (track >= image->tracks()) {
+      Publish(0);
+      return Status::InvalidArgument("unit " + Hex4(devnum) + " track " + std::to_string(track) +
+                                     " is beyond the last track " + std::to_string(image->tracks() - 1));
+    }
+    return Status::Ok();
+  }
+
+  // Step (5): clear the in-flight word; wake a quiescer waiting to drain.
+  void Leave() {
+    Publish(0);
+    if (ucb->quiesce.load(std::memory_order_seq_cst) != 0) {
+      ucb->drain_seq.fetch_add(1, std::memory_order_seq_cst);
+      intercept::FutexWake(&ucb->drain_seq);
+    }
+    ++stats.ios;
+  }
+
+  pthread_mutex_t* Stripe(uint32_t track) { return &ucb->stripes[track % kStripes]; }
+
+  // Step (4): the write itself, between Enter and Leave. Marks before the
+  // write (a process killed after pwrite but before the second mark still
+  // leaves the bit, unless a harvest took it in between, in which case its
+  // in-flight word, still set, is marked by the next quiesce or harvest)
+  // and after it (a harvest that took the first mark before the data was
+  // in the image is followed by this one).
+  Status WriteLocked(uint32_t track, std::span<const uint8_t> slot) {
+    if (ucb->intercept.load(std::memory_order_seq_cst) != 0) Bitmap().Mark(track);
+    FaultPoint("host.write_in_flight");
+    Status s = image->WriteTrack(track, slot);
+    if (ucb->intercept.load(std::memory_order_seq_cst) != 0) Bitmap().Mark(track);
+    if (s.ok()) ++stats.writes;
+    return s;
+  }
+};
+
+UnitIo::UnitIo(std::unique_ptr<State> state) : s_(std::move(state)) {}
+UnitIo::UnitIo(UnitIo&&) noexcept = default;
+UnitIo& UnitIo::operator=(UnitIo&&) noexcept = default;
+UnitIo::~UnitIo() = default;
+
+Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
+  UnitControlBlock* u = system.FindUcb(devnum);
+  if (u == nullptr)
+    return Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + system.name());
+  if (u->online.load() == 0) return Status::Busy("PAS323E unit " + Hex4(devnum) + " is offline");
+
+  // A swap in progress on the current image: a system that is not yet a
+  // participant must not start writing the source behind the job's back.
+  for (;;) {
+    std::string path;
+    {
+      LockRobust(&u->mutex);
+      path = Str(u->image_path, kPathMax);
+      pthread_mutex_unlock(&u->mutex);
+    }
+    PAS_ASSIGN_OR_RETURN(RegistryMarker m, ReadMarker(path));
+    std::string follow;
+    if (m.moved && !m.target_image.empty()) {
+      follow = m.target_image;
+    } else if (m.frozen) {
+      PAS_ASSIGN_OR_RETURN(bool registered, SystemRegistered(path, system.name()));
+      if (registered) break;
+      PAS_ASSIGN_OR_RETURN(Decision d, ReadDecision(m.decision_path));
+      if (d == Decision::kNone) {
+        ::usleep(kGatePollUs);
+        continue;
+      }
+      if (d == Decision::kSource) break;
+      follow = m.target_image;
+    } else {
+      break;
+    }
+    // Follow the volume to its new image (only when no I/O of this system
+    // can be in flight on the old one: nobody of this system has it online).
+    auto img = ckd::CkdImage::Open(follow, true);
+    if (!img.ok()) return img.status().WithContext("unit " + Hex4(devnum) + ": following the swap");
+    LockRobust(&u->mutex);
+    if (Str(u->image_path, kPathMax) == path) {
+      std::strncpy(u->image_path, follow.c_str(), kPathMax - 1);
+      u->tracks.store(img->tracks());
+      u->generation.fetch_add(1, std::memory_order_seq_cst);
+    }
+    pthread_mutex_unlock(&u->mutex);
+    Logger("host")->info("{}: unit {} follows its volume to {}", system.name(), Hex4(devnum), follow);
+  }
+
+  auto st = std::make_unique<State>();
+  st->system = &system;
+  st->ucb = u;
+  st->devnum = devnum;
+  PAS_ASSIGN_OR_RETURN(st->slot, system.ClaimSlot(&st->slot_fd));
+  PAS_RETURN_IF_ERROR(st->Reopen());
+  return UnitIo(std::move(st));
+}
+
+uint16_t UnitIo::devnum() const { return s_->devnum; }
+uint32_t UnitIo::tracks() const { return s_->image->tracks(); }
+const ckd::DeviceGeometry& UnitIo::geometry() const { return s_->image->geometry(); }
+const std::string& UnitIo::image_path() const { return s_->image->path(); }
+IoStats UnitIo::stats() const { return s_->stats; }
+
+Status UnitIo::ReadTrack(uint32_t track, std::span<uint8_t> slot) {
+  PAS_RETURN_IF_ERROR(s_->Enter(track, false));
+  LockRobust(s_->Stripe(track));
+  Status st = s_->image->ReadTrack(track, slot);
+  pthread_mutex_unlock(s_->Stripe(track));
+  s_->Leave();
+  return st;
+}
+
+Status UnitIo::WriteTrack(uint32_t track, std::span<const uint8_t> slot) {
+  PAS_RETURN_IF_ERROR(s_->Enter(track, true));
+  Status st = slot.size() == s_->image->slot_size()
+                  ? ckd::ValidateTrack(slot, s_->image->geometry(), track)
+                  : Status::InvalidArgument("slot of " + std::to_string(slot.size()) + " bytes, expected " +
+                                            std::to_string(s_->image->slot_size()));
+  if (!st.ok()) {
+    s_->Leave();
+    return Status::InvalidArgument("PAS324E unit " + Hex4(s_->devnum) + " track " + std::to_string(track) +
+                                   ": not written: " + st.message());
+  }
+  LockRobust(s_->Stripe(track));
+  st = s_->WriteLocked(track, slot);
+  pthread_mutex_unlock(s_->Stripe(track));
+  s_->Leave();
+  return st;
+}
+
+Result<std::vector<uint8_t>> UnitIo::ReadRecord(ckd::Cchh cchh, uint8_t record) {
+  if (s_->image && cchh.head >= s_->image->geometry().heads)
+    return Status::InvalidArgument("unit " + Hex4(s_->devnum) + ": head " + std::to_string(cchh.head) + " out of range");
+  uint32_t track = ckd::RelativeTrack(s_->image->geometry(), cchh);
+  PAS_RETURN_IF_ERROR(s_->Enter(track, false));
+  std::vector<uint8_t>& buf = s_->buffer;
+  LockRobust(s_->Stripe(track));
+  Status st = s_->image->ReadTrack(track, buf);
+  pthread_mutex_unlock(s_->Stripe(track));
+  s_->Leave();
+  PAS_RETURN_IF_ERROR(st);
+  PAS_ASSIGN_OR_RETURN(ckd::ParsedTrack parsed, ckd::ParseTrack(buf, s_->image->geometry(), track));
+  for (const auto& r : parsed.records)
+    if (r.rec == record) return std::vector<uint8_t>(r.data.begin(), r.data.end());
+  return Status::NotFound("unit " + Hex4(s_->devnum) + " track " + std::to_string(track) + ": no record " +
+                          std::to_string(record));
+}
+
+Status UnitIo::UpdateRecord(ckd::Cchh cchh, uint8_t record, std::span<const uint8_t> data) {
+  if (cchh.head >= s_->image->geometry().heads)
+    return Status::InvalidArgument("unit " + Hex4(s_->devnum) + ": head " + std::to_string(cchh.head) + " out of range");
+  uint32_t track = ckd::RelativeTrack(s_->image->geometry(), cchh);
+  PAS_RETURN_IF_ERROR(s_->Enter(track, true));
+  std::vector<uint8_t>& buf = s_->buffer;
+  LockRobust(s_->Stripe(track));
+  Status st = s_->image->ReadTrack(track, buf);
+  if (st.ok()) {
+    auto parsed = ckd::ParseTrack(buf, s_->image->geometry(), track);
+    st = parsed.ok() ? Status::NotFound("unit " + Hex4(s_->devnum) + " track " + std::to_string(track) +
+                                        ": no record " + std::to_string(record))
+                     : parsed.status();
+    if (parsed.ok()) {
+      for (const auto& r : parsed->records) {
+        if (r.rec != record) continue;
+        if (r.data.size() != data.size()) {
+          st = Status::InvalidArgument("unit " + Hex4(s_->devnum) + " track " + std::to_string(track) +
+                                       " record " + std::to_string(record) + ": data length " +
+                                       std::to_string(r.data.size()) + ", update has " +
+                                       std::to_string(data.size()));
+          break;
+        }
+        size_t off = static_cast<size_t>(r.data.data() - buf.data());
+        std::memcpy(buf.data() + off, data.data(), data.size());
+        st = s_->WriteLocked(track, buf);
+        break;
+      }
+    }
+  }
+  pthread_mutex_unlock(s_->Stripe(track));
+  s_->Leave();
+  return st;
+}
+
+Status UnitIo::FormatTrack(uint32_t track) {
+  std::vector<uint8_t> slot(s_->image->slot_size(), 0);
+  ckd::BuildEmptyTrack(s_->image->geometry(), track, slot);
+  return WriteTrack(track, slot);
+}
+
+}  // namespace pas::host

@@ -1,0 +1,228 @@
+#include "host/online_registry.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace pas::host {
+namespace {
+
+// Layout (doc/host-io.md, "The online registry"):
+//   0     header, 4096 bytes: magic[8] "PASONLN1", version u32, flags u32
+//         (1 frozen, 2 moved), decision_path[1024] at 16, target[1024] at 1040
+//   4096  kRegistrySlots slots of 256 bytes: name[64], serial[32], devnum
+//         u16 (little-endian, at 96), used u8 (at 98)
+// Lock bytes: kLockBase (claim), kLockBase + 1 + i (slot i).
+constexpr char kMagic[8] = {'P', 'A', 'S', 'O', 'N', 'L', 'N', '1'};
+constexpr uint32_t kVersion = 1;
+constexpr uint32_t kFrozen = 1, kMoved = 2;
+constexpr size_t kHeaderSize = 4096, kSlotSize = 256, kPathMax = 1024;
+constexpr size_t kFileSize = kHeaderSize + kRegistrySlots * kSlotSize;
+constexpr uint64_t kClaimByte = kLockBase;
+uint64_t SlotByte(int i) { return kLockBase + 1 + static_cast<uint64_t>(i); }
+
+struct Header {
+  char magic[8];
+  uint32_t version;
+  uint32_t flags;
+  char decision_path[kPathMax];
+  char target[kPathMax];
+};
+struct Slot {
+  char name[64];
+  char serial[32];
+  uint16_t devnum;
+  uint8_t used;
+};
+
+std::string Str(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
+void Put(char* dst, size_t max, const std::string& s) {
+  std::memset(dst, 0, max);
+  std::memcpy(dst, s.data(), std::min(s.size(), max - 1));
+}
+
+Status ReadAt(int fd, void* buf, size_t n, off_t off, const std::string& path) {
+  ssize_t got = ::pread(fd, buf, n, off);
+  if (got < 0) return Status::FromErrno("PAS310E online registry " + path);
+  if (static_cast<size_t>(got) < n) std::memset(static_cast<char*>(buf) + got, 0, n - got);
+  return Status::Ok();
+}
+Status WriteAt(int fd, const void* buf, size_t n, off_t off, const std::string& path) {
+  if (::pwrite(fd, buf, n, off) != static_cast<ssize_t>(n))
+    return Status::FromErrno("PAS310E online registry " + path);
+  return Status::Ok();
+}
+
+// Opens (creating when `create`) and, under the claim lock the caller
+// holds, initializes the registry file.
+Result<Fd> OpenRegistry(const std::string& path, bool create) {
+  int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+  Fd fd(::open(path.c_str(), flags, 0664));
+  if (!fd.valid() && !create && errno == EACCES) fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::NotFound("online registry " + path + " does not exist");
+    return Status::FromErrno("PAS310E online registry " + path);
+  }
+  return fd;
+}
+
+// Called with the claim lock held exclusively.
+Status EnsureInitialized(int fd, const std::string& path) {
+  Header h{};
+  PAS_RETURN_IF_ERROR(ReadAt(fd, &h, sizeof h, 0, path));
+  if (std::memcmp(h.magic, kMagic, 8) == 0) {
+    if (h.version != kVersion)
+      return Status::Corruption("PAS311E online registry " + path + ": version " +
+                                std::to_string(h.version) + ", expected " + std::to_string(kVersion));
+    return Status::Ok();
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Status::FromErrno("PAS310E online registry " + path);
+  if (st.st_size != 0)
+    return Status::Corruption("PAS311E online registry " + path + ": bad magic (not a pas registry)");
+  if (::ftruncate(fd, kFileSize) != 0) return Status::FromErrno("PAS310E online registry " + path);
+  Header fresh{};
+  std::memcpy(fresh.magic, kMagic, 8);
+  fresh.version = kVersion;
+  return WriteAt(fd, &fresh, sizeof fresh, 0, path);
+}
+
+class ClaimLock {
+ public:
+  ClaimLock(int fd, LockKind kind) : fd_(fd) { status_ = WaitLockByte(fd, kClaimByte, kind); }
+  ~ClaimLock() {
+    if (status_.ok()) UnlockByte(fd_, kClaimByte);
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  int fd_;
+  Status status_;
+};
+
+Status UpdateHeader(const std::string& image_path, uint32_t set, uint32_t clear,
+                    const std::string* decision, const std::string* target) {
+  std::string path = RegistryPath(image_path);
+  PAS_ASSIGN_OR_RETURN(Fd fd, OpenRegistry(path, true));
+  ClaimLock lock(fd.get(), LockKind::kExclusive);
+  PAS_RETURN_IF_ERROR(lock.status());
+  PAS_RETURN_IF_ERROR(EnsureInitialized(fd.get(), path));
+  Header h{};
+  PAS_RETURN_IF_ERROR(ReadAt(fd.get(), &h, sizeof h, 0, path));
+  if (decision != nullptr) Put(h.decision_path, kPathMax, *decision);
+  if (target != nullptr) Put(h.target, kPathMax, *target);
+  h.flags = (h.flags & ~clear) | set;
+  PAS_RETURN_IF_ERROR(WriteAt(fd.get(), &h, sizeof h, 0, path));
+  if (::fdatasync(fd.get()) != 0) return Status::FromErrno("PAS310E online registry " + path);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string RegistryPath(const std::string& image_path) { return image_path + ".pas-online"; }
+
+Result<std::vector<OnlineSystem>> ListOnlineSystems(const std::string& image_path) {
+  std::string path = RegistryPath(image_path);
+  auto fd = OpenRegistry(path, false);
+  if (!fd.ok()) {
+    if (fd.status().IsNotFound()) return std::vector<OnlineSystem>{};
+    return fd.status();
+  }
+  std::vector<OnlineSystem> out;
+  for (int i = 0; i < kRegistrySlots; ++i) {
+    Slot s{};
+    PAS_RETURN_IF_ERROR(ReadAt(fd->get(), &s, sizeof s, kHeaderSize + i * kSlotSize, path));
+    if (!s.used) continue;
+    if (!ByteLocked(fd->get(), SlotByte(i))) continue;
+    out.push_back({Str(s.name, sizeof s.name), Str(s.serial, sizeof s.serial), s.devnum});
+  }
+  return out;
+}
+
+Result<RegistryMarker> ReadMarker(const std::string& image_path) {
+  std::string path = RegistryPath(image_path);
+  auto fd = OpenRegistry(path, false);
+  if (!fd.ok()) {
+    if (fd.status().IsNotFound()) return RegistryMarker{};
+    return fd.status();
+  }
+  ClaimLock lock(fd->get(), LockKind::kShared);
+  PAS_RETURN_IF_ERROR(lock.status());
+  Header h{};
+  PAS_RETURN_IF_ERROR(ReadAt(fd->get(), &h, sizeof h, 0, path));
+  RegistryMarker m;
+  if (std::memcmp(h.magic, kMagic, 8) != 0) return m;
+  m.frozen = (h.flags & kFrozen) != 0;
+  m.moved = (h.flags & kMoved) != 0;
+  m.decision_path = Str(h.decision_path, kPathMax);
+  m.target_image = Str(h.target, kPathMax);
+  return m;
+}
+
+Status FreezeRegistry(const std::string& image_path, const std::string& decision_path,
+                      const std::string& target_image) {
+  if (decision_path.size() >= kPathMax || target_image.size() >= kPathMax)
+    return Status::InvalidArgument("FreezeRegistry: path too long");
+  return UpdateHeader(image_path, kFrozen, 0, &decision_path, &target_image);
+}
+
+Status MarkMoved(const std::string& image_path, const std::string& target_image) {
+  if (target_image.size() >= kPathMax) return Status::InvalidArgument("MarkMoved: path too long");
+  return UpdateHeader(image_path, kMoved, kFrozen, nullptr, &target_image);
+}
+
+Status ClearFreeze(const std::string& image_path) {
+  return UpdateHeader(image_path, 0, kFrozen, nullptr, nullptr);
+}
+
+Result<RegistryEntry> RegistryEntry::Register(const std::string& image_path, const std::string& name,
+                                              const std::string& serial, uint16_t devnum) {
+  std::string path = RegistryPath(image_path);
+  PAS_ASSIGN_OR_RETURN(Fd fd, OpenRegistry(path, true));
+  ClaimLock lock(fd.get(), LockKind::kExclusive);
+  PAS_RETURN_IF_ERROR(lock.status());
+  PAS_RETURN_IF_ERROR(EnsureInitialized(fd.get(), path));
+  int mine = -1, free_slot = -1;
+  for (int i = 0; i < kRegistrySlots && mine < 0; ++i) {
+    Slot s{};
+    PAS_RETURN_IF_ERROR(ReadAt(fd.get(), &s, sizeof s, kHeaderSize + i * kSlotSize, path));
+    if (s.used && Str(s.name, sizeof s.name) == name) {
+      mine = i;
+    } else if (free_slot < 0 && (!s.used || !ByteLocked(fd.get(), SlotByte(i)))) {
+      free_slot = i;
+    }
+  }
+  if (mine < 0) {
+    if (free_slot < 0)
+      return Status::Busy("PAS312E online registry " + path + ": all " +
+                          std::to_string(kRegistrySlots) + " system slots are in use");
+    mine = free_slot;
+    Slot s{};
+    Put(s.name, sizeof s.name, name);
+    Put(s.serial, sizeof s.serial, serial);
+    s.devnum = devnum;
+    s.used = 1;
+    PAS_RETURN_IF_ERROR(WriteAt(fd.get(), &s, sizeof s, kHeaderSize + mine * kSlotSize, path));
+  }
+  PAS_RETURN_IF_ERROR(TryLockByte(fd.get(), SlotByte(mine), LockKind::kShared)
+                          .WithContext("PAS310E online registry " + path + " slot " +
+                                       std::to_string(mine)));
+  RegistryEntry e;
+  e.image_path_ = image_path;
+  e.slot_ = mine;
+  e.fd_ = std::move(fd);
+  return e;
+}
+
+Result<bool> SystemRegistered(const std::string& image_path, const std::string& name) {
+  auto list = ListOnlineSystems(image_path);
+  if (!list.ok()) return list.status();
+  for (const auto& s : *list)
+    if (s.name == name) return true;
+  return false;
+}
+
+}  // namespace pas::host

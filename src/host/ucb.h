@@ -1,0 +1,94 @@
+// The mapped layout of a system's unit table (RUNTIME/SYSNAME.units). Private
+// to src/host: other components use System and UnitIo. Format and the
+// protocol of every field: doc/host-io.md, "The unit table".
+//
+// Every field is either immutable after creation (written before the ready
+// magic is published), an atomic with the protocol named at it, or guarded
+// by the UCB's robust process-shared `mutex`.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace pas::host {
+
+inline constexpr uint64_t kTableMagic = 0x3153454C42415455ull;  // "UTABLES1" little-endian
+inline constexpr uint32_t kTableVersion = 1;
+inline constexpr int kMaxSlots = 128;     // process / I/O-channel slots
+inline constexpr int kStripes = 64;       // track-write stripe mutexes per unit
+inline constexpr size_t kPathMax = 1024;
+// Every bitmap covers the largest CKD image (65535 cylinders x 15 heads) so
+// a swap to a larger target never outgrows it; untouched pages stay sparse.
+inline constexpr uint32_t kBitmapTracks = 65535u * 15u;
+inline constexpr size_t kBitmapBytes = ((kBitmapTracks + 63) / 64) * 8;
+
+// In-flight word of one slot for one unit (64 bits):
+//   high 32 bits: a sequence number the owner increments on every store, so
+//                 any change of the word means the I/O it showed has ended;
+//   low 32 bits:  0 = no I/O, else (track + 1) | kInflightWrite.
+inline constexpr uint32_t kInflightWrite = 0x8000'0000u;
+
+struct ProcessSlot {
+  std::atomic<int32_t> pid;         // informational (liveness is the slot's OFD lock)
+  std::atomic<int64_t> start_time;  // wall seconds when claimed
+};
+
+struct UnitControlBlock {
+  // Immutable after creation.
+  uint16_t devnum;
+  uint16_t device_type;
+  uint32_t index;
+  char configured_image[kPathMax];
+  uint64_t bitmap_offset;  // from the start of the table
+
+  // Guarded by `mutex` (readers take it too).
+  char image_path[kPathMax];        // current image
+  char decision_path[kPathMax];     // swap context
+  char target_image[kPathMax];
+  char job_id[64];
+
+  std::atomic<uint32_t> tracks;      // of the current image; 0 if it never opened
+  std::atomic<uint32_t> generation;  // ++ under mutex by SwitchImage / recovery
+  std::atomic<uint32_t> online;      // 1 online
+  std::atomic<uint32_t> intercept;   // 1 installed (seq_cst: see host_io.cc)
+  std::atomic<uint32_t> quiesce;     // futex word: 0 running, else holder slot + 1
+  std::atomic<uint32_t> drain_seq;   // futex word the quiescer waits on
+  std::atomic<uint32_t> context_seq; // ++ on every Set/ClearSwapContext
+  std::atomic<int64_t> quiesce_start_us;  // CLOCK_MONOTONIC
+  std::atomic<int64_t> longest_pause_us;
+
+  pthread_mutex_t mutex;             // robust, process-shared: control operations
+  pthread_mutex_t stripes[kStripes]; // robust, process-shared: track writes
+  std::atomic<uint64_t> inflight[kMaxSlots];
+};
+
+struct UnitTable {
+  std::atomic<uint64_t> magic;  // kTableMagic, stored (release) last at creation
+  uint32_t version;
+  uint32_t unit_count;
+  uint64_t size;
+  char name[64];
+  char serial[32];
+  ProcessSlot slots[kMaxSlots];
+  // unit_count UnitControlBlocks follow at ucb_offset, then the bitmaps.
+  uint64_t ucb_offset;
+
+  UnitControlBlock* ucb(uint32_t i) {
+    return reinterpret_cast<UnitControlBlock*>(reinterpret_cast<char*>(this) + ucb_offset) + i;
+  }
+  std::atomic<uint64_t>* bitmap(UnitControlBlock* u) {
+    return reinterpret_cast<std::atomic<uint64_t>*>(reinterpret_cast<char*>(this) + u->bitmap_offset);
+  }
+};
+
+// Locks a robust mutex; on EOWNERDEAD (its holder died) makes it
+// consistent and carries on. Returns 0 or the pthread error.
+int LockRobust(pthread_mutex_t* m);
+
+// CLOCK_MONOTONIC microseconds (system-wide, comparable across processes).
+int64_t MonotonicMicros();
+
+}  // namespace pas::host
