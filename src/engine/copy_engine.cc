@@ -1,0 +1,360 @@
+// The copy engine: runs of tracks moved source -> target through an
+// IoBackend with a bounded number of requests in flight. doc/copy-engine.md.
+#include "engine/copy_engine.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "base/log.h"
+#include "ckd/track.h"
+
+namespace pas::engine {
+namespace {
+
+double ThreadCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+std::string TrackName(const ckd::DeviceGeometry& g, uint32_t track) {
+  ckd::Cchh a = ckd::TrackAddress(g, track);
+  return "track " + std::to_string(track) + " (cyl " + std::to_string(a.cyl) + " head " +
+         std::to_string(a.head) + ")";
+}
+
+std::string RunName(const ckd::DeviceGeometry& g, uint32_t first, uint32_t count) {
+  if (count == 1) return TrackName(g, first);
+  return "tracks " + std::to_string(first) + "-" + std::to_string(first + count - 1);
+}
+
+}  // namespace
+
+CopyStats& CopyStats::operator+=(const CopyStats& o) {
+  tracks_copied += o.tracks_copied;
+  tracks_formatted += o.tracks_formatted;
+  bytes_read += o.bytes_read;
+  bytes_written += o.bytes_written;
+  source_excps += o.source_excps;
+  target_excps += o.target_excps;
+  read_retries += o.read_retries;
+  tracks_skipped += o.tracks_skipped;
+  cpu_seconds += o.cpu_seconds;
+  elapsed_seconds += o.elapsed_seconds;
+  return *this;
+}
+
+// A run of consecutive tracks in one file of the source and of the target.
+struct CopyEngine::Run {
+  uint32_t first = 0;
+  uint32_t count = 0;
+  int src_fd = -1;
+  uint64_t src_offset = 0;
+  int dst_fd = -1;
+  uint64_t dst_offset = 0;
+};
+
+// One buffer of tracks_per_request slots and the single request it has in
+// flight at a time: a read of a run, then the write of the same run.
+struct CopyEngine::Slot {
+  enum class State { kFree, kReading, kWriting };
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> buf;
+  size_t capacity = 0;
+  State state = State::kFree;
+  Run run;
+  uint32_t length = 0;  // bytes of the run
+  uint32_t done = 0;    // bytes transferred so far by this phase
+  int read_attempts = 0;
+  int eagains = 0;
+};
+
+CopyEngine::CopyEngine(const ckd::CkdImage& source, ckd::CkdImage& target, IoBackend& backend,
+                       CopyOptions options)
+    : source_(source), target_(target), backend_(backend), options_(std::move(options)) {}
+
+CopyEngine::~CopyEngine() = default;
+
+Status CopyEngine::PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const {
+  const uint32_t tpr = options_.tracks_per_request;
+  const uint32_t limit = mode == Mode::kCopy ? std::min(source_.tracks(), target_.tracks())
+                                             : target_.tracks();
+  Status status;
+  uint32_t run_max = 0;
+  tracks.ForEach([&](uint32_t t) {
+    if (!status.ok()) return;
+    if (t >= limit) {
+      status = Status::InvalidArgument(
+          TrackName(target_.geometry(), t) + " is beyond the " +
+          (mode == Mode::kCopy && source_.tracks() <= target_.tracks() ? "source" : "target") +
+          " (" + std::to_string(limit) + " tracks)");
+      return;
+    }
+    if (!runs.empty() && runs.back().first + runs.back().count == t && runs.back().count < run_max) {
+      ++runs.back().count;
+      return;
+    }
+    Run run;
+    run.first = t;
+    run.count = 1;
+    run_max = tpr - t % tpr;  // requests stay aligned to tracks_per_request
+    auto dst = target_.Locate(t);
+    if (!dst.ok()) {
+      status = dst.status();
+      return;
+    }
+    run.dst_fd = dst->fd;
+    run.dst_offset = dst->offset;
+    run_max = std::min(run_max, dst->tracks_left_in_file);
+    if (mode == Mode::kCopy) {
+      auto src = source_.Locate(t);
+      if (!src.ok()) {
+        status = src.status();
+        return;
+      }
+      run.src_fd = src->fd;
+      run.src_offset = src->offset;
+      run_max = std::min(run_max, src->tracks_left_in_file);
+    }
+    runs.push_back(run);
+  });
+  return status;
+}
+
+Result<CopyStats> CopyEngine::CopyTracks(const ckd::TrackSet& tracks) {
+  return Transfer(tracks, Mode::kCopy);
+}
+
+Result<CopyStats> CopyEngine::FormatTracks(const ckd::TrackSet& tracks) {
+  return Transfer(tracks, Mode::kFormat);
+}
+
+Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  const ckd::DeviceGeometry& g = target_.geometry();
+  const std::string who = options_.label.empty() ? target_.path() : options_.label;
+  auto log = Logger("engine");
+  not_copied_ = tracks;
+
+  if (source_.geometry().device_type != g.device_type || source_.slot_size() != g.slot_size) {
+    return Status::InvalidArgument(who + ": source and target device types differ");
+  }
+  if (options_.queue_depth == 0 || options_.queue_depth > backend_.capacity()) {
+    return Status::InvalidArgument(who + ": queue depth " + std::to_string(options_.queue_depth) +
+                                   " outside 1.." + std::to_string(backend_.capacity()));
+  }
+  if (options_.tracks_per_request == 0 ||
+      uint64_t{options_.tracks_per_request} * g.slot_size > 0x7ffff000ull) {
+    return Status::InvalidArgument(who + ": tracks per request " +
+                                   std::to_string(options_.tracks_per_request));
+  }
+  if (backend_.outstanding() != 0) {
+    return Status::InvalidArgument(who + ": I/O backend has requests outstanding");
+  }
+  std::vector<Run> runs;
+  if (Status s = PlanRuns(tracks, mode, runs); !s.ok()) return s.WithContext(who);
+
+  const size_t bytes_per_slot = size_t{options_.tracks_per_request} * g.slot_size;
+  slots_.resize(options_.queue_depth);
+  for (Slot& slot : slots_) {
+    slot.state = Slot::State::kFree;
+    if (slot.capacity < bytes_per_slot) {
+      size_t size = (bytes_per_slot + 4095) / 4096 * 4096;
+      slot.buf.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, size)));
+      if (!slot.buf) return Status::IoError(who + ": out of memory for copy buffers", ENOMEM);
+      slot.capacity = size;
+    }
+  }
+
+  CopyStats stats;
+  Status failure;
+  uint64_t tracks_done = 0;
+  size_t next_run = 0;
+
+  auto submit = [&](Slot& slot, size_t index) -> Status {
+    const bool reading = slot.state == Slot::State::kReading;
+    IoRequest req;
+    req.op = reading ? IoOp::kRead : IoOp::kWrite;
+    req.fd = reading ? slot.run.src_fd : slot.run.dst_fd;
+    req.offset = (reading ? slot.run.src_offset : slot.run.dst_offset) + slot.done;
+    req.buf = std::span<uint8_t>(slot.buf.get() + slot.done, slot.length - slot.done);
+    req.user = index;
+    ++(reading ? stats.source_excps : stats.target_excps);
+    return backend_.Submit(req);
+  };
+  auto start_write = [&](Slot& slot, size_t index) {
+    slot.state = Slot::State::kWriting;
+    slot.done = 0;
+    slot.eagains = 0;
+    return submit(slot, index);
+  };
+  auto start_read = [&](Slot& slot, size_t index) {
+    slot.state = Slot::State::kReading;
+    slot.done = 0;
+    slot.eagains = 0;
+    return submit(slot, index);
+  };
+  auto fail = [&](Status s) {
+    if (failure.ok()) failure = std::move(s);
+  };
+
+  for (;;) {
+    const bool cancelled = options_.cancel != nullptr && options_.cancel->load();
+    if (cancelled) fail(Status::Aborted(who + ": copy cancelled"));
+    for (size_t i = 0; i < slots_.size() && failure.ok() && next_run < runs.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (slot.state != Slot::State::kFree) continue;
+      slot.run = runs[next_run++];
+      slot.length = slot.run.count * g.slot_size;
+      slot.read_attempts = 0;
+      Status s;
+      if (mode == Mode::kCopy) {
+        s = start_read(slot, i);
+      } else {
+        std::span<uint8_t> buf(slot.buf.get(), slot.length);
+        std::memset(buf.data(), 0, buf.size());
+        for (uint32_t k = 0; k < slot.run.count; ++k) {
+          ckd::BuildEmptyTrack(g, slot.run.first + k, buf.subspan(size_t{k} * g.slot_size, g.slot_size));
+        }
+        s = start_write(slot, i);
+      }
+      if (!s.ok()) {
+        slot.state = Slot::State::kFree;
+        fail(s.WithContext(who));
+      }
+    }
+    if (backend_.outstanding() == 0) break;
+
+    auto done = backend_.Wait(1);
+    if (!done.ok()) {
+      // The ring itself failed; requests may still be in the kernel, so the
+      // buffers are abandoned with the backend's failure.
+      fail(done.status().WithContext(who));
+      for (Slot& slot : slots_) slot.buf.release();
+      for (Slot& slot : slots_) slot.capacity = 0;
+      break;
+    }
+    for (const IoCompletion& c : *done) {
+      Slot& slot = slots_[c.user];
+      const bool reading = slot.state == Slot::State::kReading;
+      const std::string what = RunName(g, slot.run.first, slot.run.count);
+      auto resubmit = [&]() {
+        if (Status s = submit(slot, c.user); !s.ok()) {
+          slot.state = Slot::State::kFree;
+          fail(s.WithContext(who));
+        }
+      };
+      int error = c.error;
+      if (error == 0 && c.bytes == 0) error = reading ? ENODATA : EIO;  // end of file / no progress
+      if (error == EAGAIN && failure.ok() && ++slot.eagains <= kEagainRetries) {
+        resubmit();
+        continue;
+      }
+      if (error != 0) {
+        if (reading && failure.ok() && error != EAGAIN && slot.read_attempts < kReadRetries) {
+          ++slot.read_attempts;
+          ++stats.read_retries;
+          log->warn("{}: read of {} failed ({}), retry {} of {}", who, what, std::strerror(error),
+                    slot.read_attempts, kReadRetries);
+          resubmit();
+          continue;
+        }
+        slot.state = Slot::State::kFree;
+        if (reading) {
+          fail(Status::IoError(who + ": read of source " + what + " failed after " +
+                                   std::to_string(slot.read_attempts + 1) +
+                                   " attempts: " + std::strerror(error),
+                               error));
+        } else {
+          fail(Status::IoError(who + ": write of target " + what + " failed: " + std::strerror(error),
+                               error));
+        }
+        continue;
+      }
+      slot.done += c.bytes;
+      if (slot.done < slot.length) {  // short transfer: resume the rest
+        if (failure.ok()) {
+          resubmit();
+        } else {
+          slot.state = Slot::State::kFree;
+        }
+        continue;
+      }
+      if (reading) {
+        stats.bytes_read += slot.length;
+        if (!failure.ok()) {
+          slot.state = Slot::State::kFree;
+          continue;
+        }
+        Status bad;
+        for (uint32_t k = 0; k < slot.run.count && bad.ok(); ++k) {
+          bad = ckd::ValidateTrack(std::span<const uint8_t>(slot.buf.get() + size_t{k} * g.slot_size,
+                                                            g.slot_size),
+                                   g, slot.run.first + k);
+        }
+        if (!bad.ok()) {
+          if (slot.read_attempts < kReadRetries) {
+            // A host write may have been in flight while we read: read again.
+            ++slot.read_attempts;
+            ++stats.read_retries;
+            log->info("{}: {} invalid ({}), re-reading", who, what, bad.message());
+            if (Status s = start_read(slot, c.user); !s.ok()) {
+              slot.state = Slot::State::kFree;
+              fail(s.WithContext(who));
+            }
+            continue;
+          }
+          slot.state = Slot::State::kFree;
+          fail(Status::Corruption(who + ": source " + bad.message() + " (not copied)"));
+          continue;
+        }
+        if (Status s = start_write(slot, c.user); !s.ok()) {
+          slot.state = Slot::State::kFree;
+          fail(s.WithContext(who));
+        }
+        continue;
+      }
+      // A run is on the target.
+      slot.state = Slot::State::kFree;
+      stats.bytes_written += slot.length;
+      for (uint32_t k = 0; k < slot.run.count; ++k) not_copied_.Clear(slot.run.first + k);
+      (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += slot.run.count;
+      tracks_done += slot.run.count;
+      if (options_.progress) options_.progress(tracks_done);
+    }
+  }
+
+  stats.cpu_seconds = ThreadCpuSeconds() - cpu_start;
+  stats.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!failure.ok()) {
+    log->error("{}", failure.message());
+    return failure;
+  }
+  log->debug("{}: {} {} tracks, {} bytes in {:.3f} s", who,
+             mode == Mode::kCopy ? "copied" : "formatted", tracks_done, stats.bytes_written,
+             stats.elapsed_seconds);
+  return stats;
+}
+
+Status CopyEngine::SyncTarget() {
+  const std::string who = options_.label.empty() ? target_.path() : options_.label;
+  for (const ckd::ImageFile& file : target_.files()) {
+    PAS_ASSIGN_OR_RETURN(auto loc, target_.Locate(file.first_track));
+    if (Status s = backend_.Sync(loc.fd); !s.ok()) {
+      return s.WithContext(who + ": sync of " + file.path);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace pas::engine

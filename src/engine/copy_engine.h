@@ -1,0 +1,118 @@
+// CopyEngine: copies whole CKD tracks from a source image to a target image
+// through an IoBackend, and formats target tracks empty. It is the data
+// mover of every copy pass of a swap (first pass, recopy passes, final
+// copy). Design and figures: doc/copy-engine.md.
+//
+// Runs of consecutive tracks are moved in requests of up to
+// `tracks_per_request` slots (one cylinder by default), never crossing a
+// file of a multi-file set, with at most `queue_depth` requests in flight:
+// reads of the next runs overlap writes of the previous ones. Every track is
+// validated as a track image (ckd::ValidateTrack) before it is written; a
+// source track that fails validation is re-read (a host write may have been
+// in progress) and, still invalid, fails the copy with Corruption naming
+// the track. Short transfers are resumed, EAGAIN is retried, a failed read
+// is retried kReadRetries times; a failed write fails the copy with the
+// errno. On any failure the tracks not confirmed written are available from
+// not_copied() so the caller can mark them dirty again.
+//
+// Ownership: the engine borrows the images and the backend; they must
+// outlive it. The source is only read (open it read-only). Thread-safety:
+// one engine is driven by one thread; it owns its buffers. Different
+// engines (one per volume) may run on different threads with their own
+// backends.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "ckd/image.h"
+#include "ckd/vtoc.h"
+#include "engine/io_backend.h"
+
+namespace pas::engine {
+
+// Retries of a failed source read (and re-reads of a track that fails
+// validation) before the copy fails.
+inline constexpr int kReadRetries = 3;
+// Retries of one request answered with EAGAIN before it counts as an error.
+inline constexpr int kEagainRetries = 1000;
+
+struct CopyOptions {
+  unsigned queue_depth = 8;         // requests in flight (<= backend capacity)
+  uint32_t tracks_per_request = 15; // slots per request: one 3390 cylinder
+  // Prefix of log lines and error messages: the unit or volume ("1887").
+  std::string label;
+  // Called from the copying thread after each completed request with the
+  // tracks done so far in this call (copied, formatted or skipped).
+  std::function<void(uint64_t tracks_done)> progress;
+  // When set and true, the engine stops issuing requests, drains the ones in
+  // flight and returns Aborted (not_copied() holds the rest).
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct CopyStats {
+  uint64_t tracks_copied = 0;     // source tracks written to the target
+  uint64_t tracks_formatted = 0;  // empty tracks written by FormatTracks
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  uint64_t source_excps = 0;  // read requests issued (retries included)
+  uint64_t target_excps = 0;  // write requests issued (resumptions included)
+  uint64_t read_retries = 0;  // failed or invalid reads retried
+  uint64_t tracks_skipped = 0;
+  double cpu_seconds = 0;      // CPU of the copying thread
+  double elapsed_seconds = 0;
+
+  CopyStats& operator+=(const CopyStats& o);
+};
+
+class CopyEngine {
+ public:
+  // `source` and `target` must have the same device type; the target may
+  // have more tracks than the source.
+  CopyEngine(const ckd::CkdImage& source, ckd::CkdImage& target, IoBackend& backend,
+             CopyOptions options);
+  ~CopyEngine();
+  CopyEngine(const CopyEngine&) = delete;
+  CopyEngine& operator=(const CopyEngine&) = delete;
+
+  // Copies every track in `tracks` from source to target. Blocks until done.
+  // Errors: InvalidArgument (geometry mismatch, a track beyond either
+  // image, queue_depth above the backend's capacity), Corruption (a source
+  // track invalid after kReadRetries re-reads; not written), IoError with
+  // the errno (a read failing kReadRetries+1 times, any write failure, the
+  // backend failing), Aborted (cancelled). Messages name the label and the
+  // track. On error not_copied() holds every track of `tracks` not written.
+  Result<CopyStats> CopyTracks(const ckd::TrackSet& tracks);
+
+  // Writes an empty FMT1 track (ckd::BuildEmptyTrack) to every target track
+  // in `tracks` (tracks up to target.tracks(), beyond the source's end
+  // allowed). Errors and not_copied() as CopyTracks.
+  Result<CopyStats> FormatTracks(const ckd::TrackSet& tracks);
+
+  // fdatasync of every file of the target through the backend. Blocks.
+  Status SyncTarget();
+
+  // After a failed CopyTracks/FormatTracks: the tracks of its set that were
+  // not written (empty after success).
+  const ckd::TrackSet& not_copied() const { return not_copied_; }
+
+ private:
+  struct Run;
+  struct Slot;
+  enum class Mode { kCopy, kFormat };
+  Result<CopyStats> Transfer(const ckd::TrackSet& tracks, Mode mode);
+  Status PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const;
+
+  const ckd::CkdImage& source_;
+  ckd::CkdImage& target_;
+  IoBackend& backend_;
+  CopyOptions options_;
+  ckd::TrackSet not_copied_;
+  std::vector<Slot> slots_;  // queue_depth buffers of tracks_per_request slots
+};
+
+}  // namespace pas::engine
