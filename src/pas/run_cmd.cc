@@ -1,0 +1,337 @@
+// `pas run [FILE|-] [--config FILE] [--json FILE] [--state-dir DIR]`: reads a
+// control-statement deck (standard input when FILE is absent or `-`, like
+// //SYSIN DD *), lists it as read, validates it and executes the plan. On any
+// statement error every diagnostic is printed and the exit status is 12;
+// nothing is touched. The exit status is the highest condition code.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "ckd/device.h"
+#include "ckd/image.h"
+#include "ckd/label.h"
+#include "host/config.h"
+#include "pas/command.h"
+#include "report/history.h"
+#include "report/messages.h"
+#include "report/report.h"
+#include "statements/parser.h"
+
+namespace pas::cli {
+namespace {
+
+struct RunOptions {
+  std::string deck_path;   // "-" for standard input
+  std::string deck_name;   // how diagnostics name it
+  std::string config_path; // --config ("" : $PAS_CONFIG)
+  std::string json_path;   // --json ("" : none)
+  std::string state_dir;   // --state-dir ("" : default)
+};
+
+void Usage(FILE* out) {
+  std::fprintf(out,
+               "usage: pas run [FILE|-] [--config FILE] [--json FILE] [--state-dir DIR]\n\n"
+               "Reads control statements from FILE (standard input when absent or -),\n"
+               "lists them, validates them and runs the function: SWAP, SWAPDUMP,\n"
+               "SIMSWAP, SIMSWAPMON or MONITOR (doc/statements.md). --config names the\n"
+               "system configuration (default $PAS_CONFIG); --json writes the report as\n"
+               "JSON. Exit status: the highest condition code (0, 4, 8, 12).\n");
+}
+
+// Reads at most kMaxDeckBytes + 1 bytes so a huge input is refused without
+// being held in memory.
+Result<std::string> ReadDeck(const std::string& path) {
+  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::FromErrno(path);
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (text.size() > statements::kMaxDeckBytes) break;
+  }
+  bool err = std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  if (err) return Status::IoError("read " + path);
+  return text;
+}
+
+std::string TypeName(uint16_t device_type) { return host::FormatDevnum(device_type); }
+
+struct UnitVolume {
+  const host::UnitConfig* unit;
+  std::string volser;
+  uint32_t cylinders;
+  uint16_t device_type;
+};
+
+// SIMSWAP without the engine: resolves every MOUNT against the system's
+// configuration and checks what can be checked from the configuration and
+// the images (device type, size, target offline). Reads only.
+void SimulateMounts(const statements::Plan& plan, const RunOptions& opt,
+                    report::Reporter& rep, report::JobReport& job) {
+  auto path = host::ResolveConfigPath(opt.config_path);
+  Result<host::SystemConfig> config =
+      path.ok() ? host::LoadSystemConfig(*path) : Result<host::SystemConfig>(path.status());
+  if (!config.ok()) {
+    rep.Message("PAS150E", {{"reason", config.status().message()}});
+    rep.RaiseConditionCode(report::kCcJobFailed);
+    return;
+  }
+  job.system = config->name;
+  // Every labelled unit of the system: volser -> units.
+  std::map<uint16_t, UnitVolume> units;
+  std::map<std::string, std::vector<uint16_t>> by_volser;
+  for (const host::UnitConfig& u : config->units) {
+    auto image = ckd::CkdImage::Open(u.image_path, /*writable=*/false);
+    if (!image.ok()) {
+      rep.Message("PAS328W", {{"unit", host::FormatDevnum(u.devnum)},
+                              {"reason", image.status().message()}});
+      continue;
+    }
+    UnitVolume uv{&u, "", image->cylinders(), image->geometry().device_type};
+    auto label = ckd::ReadVolumeLabel(*image);
+    if (label.ok()) {
+      uv.volser = label->volser;
+      by_volser[label->volser].push_back(u.devnum);
+    } else if (!label.status().IsNotFound()) {
+      rep.Message("PAS328W", {{"unit", host::FormatDevnum(u.devnum)},
+                              {"reason", label.status().message()}});
+    }
+    units[u.devnum] = uv;
+  }
+  for (const statements::Mount& m : plan.mounts) {
+    report::VolumeStats v;
+    v.function = statements::FunctionName(plan.function);
+    v.volser = m.volser;
+    v.status = "FAILED";
+    v.condition_code = report::kCcVolumeFailed;
+    auto found = by_volser.find(m.volser);
+    if (found == by_volser.end()) {
+      rep.Message("PAS316E", {{"volser", m.volser}});
+      job.volumes.push_back(v);
+      continue;
+    }
+    if (found->second.size() > 1) {
+      std::string list;
+      for (uint16_t u : found->second) list += (list.empty() ? "" : ",") + host::FormatDevnum(u);
+      rep.Message("PAS327E", {{"volser", m.volser}, {"units", list}});
+      job.volumes.push_back(v);
+      continue;
+    }
+    const uint16_t source = found->second[0];
+    const UnitVolume& src = units[source];
+    v.source_unit = host::FormatDevnum(source);
+    v.cylinders = src.cylinders;
+    v.device_type = TypeName(src.device_type);
+    const uint16_t target = *statements::ResolveSwapUnit(m.swapunit_pattern, source);
+    v.target_unit = host::FormatDevnum(target);
+    if (target == source) {
+      rep.Message("PAS313E", {{"volser", m.volser}, {"unit", v.target_unit}});
+      job.volumes.push_back(v);
+      continue;
+    }
+    auto tgt = units.find(target);
+    if (tgt == units.end()) {
+      if (config->FindUnit(target) == nullptr) {
+        rep.Message("PAS326E", {{"target", v.target_unit}, {"volser", m.volser},
+                                {"system", config->name}});
+      } else {
+        rep.Message("PAS208E", {{"unit", v.target_unit}, {"reason", "image cannot be read"}});
+      }
+      job.volumes.push_back(v);
+      continue;
+    }
+    rep.Message("PAS325I", {{"volser", m.volser}, {"source", v.source_unit},
+                            {"target", v.target_unit}});
+    const UnitVolume& dst = tgt->second;
+    rep.Message("PAS260I", {{"volser", m.volser}, {"source", v.source_unit},
+                            {"source_type", TypeName(src.device_type)},
+                            {"source_cyls", std::to_string(src.cylinders)},
+                            {"target", v.target_unit},
+                            {"target_type", TypeName(dst.device_type)},
+                            {"target_cyls", std::to_string(dst.cylinders)}});
+    bool ok = true;
+    if (dst.device_type != src.device_type) {
+      rep.Message("PAS207E", {{"source", v.source_unit}, {"source_type", TypeName(src.device_type)},
+                              {"target", v.target_unit}, {"target_type", TypeName(dst.device_type)}});
+      ok = false;
+    } else if (dst.cylinders < src.cylinders) {
+      rep.Message("PAS202E", {{"target", v.target_unit}, {"source", v.source_unit},
+                              {"target_cyls", std::to_string(dst.cylinders)},
+                              {"source_cyls", std::to_string(src.cylinders)}});
+      ok = false;
+    } else if (dst.cylinders > src.cylinders && !plan.larger_size_ok) {
+      rep.Message("PAS203E", {{"target", v.target_unit}, {"source", v.source_unit},
+                              {"target_cyls", std::to_string(dst.cylinders)},
+                              {"source_cyls", std::to_string(src.cylinders)}});
+      ok = false;
+    }
+    if (!dst.unit->offline) {
+      rep.Message("PAS204E", {{"target", v.target_unit}, {"system", config->name}});
+      ok = false;
+    }
+    if (ok) {
+      v.status = "SIMULATED";
+      v.condition_code = report::kCcOk;
+    } else {
+      rep.Message("PAS264E", {{"volser", m.volser}});
+    }
+    job.volumes.push_back(v);
+  }
+}
+
+// Executes a validated plan. The swap engine and the monitor plug in here;
+// until then SIMSWAP resolves and checks every MOUNT, and the other
+// functions list what they would process.
+void ExecutePlan(const statements::Plan& plan, const RunOptions& opt, report::Reporter& rep,
+                 report::JobReport& job) {
+  const std::string function = statements::FunctionName(plan.function);
+  rep.Message("PAS329I", {{"function", function},
+                          {"count", std::to_string(plan.IsMonitor() ? plan.monitor_units.size()
+                                                                    : plan.mounts.size())},
+                          {"max_tasks", std::to_string(plan.max_tasks)}});
+  if (plan.IsMonitor()) {
+    std::string units;
+    for (const auto& u : plan.monitor_units) units += (units.empty() ? "" : ",") + u;
+    rep.Message("PAS331I", {{"units", units},
+                            {"dynmon", plan.dynmon ? "YES" : "NO"},
+                            {"duration", plan.duration_minutes
+                                             ? std::to_string(plan.duration_minutes)
+                                             : std::string("NOLIMIT")}});
+    return;
+  }
+  for (const statements::Mount& m : plan.mounts) {
+    rep.Message("PAS330I", {{"function", function}, {"volser", m.volser},
+                            {"unit", m.swapunit_pattern}, {"line", std::to_string(m.where.line)}});
+  }
+  if (plan.function == statements::Function::kSimSwap) SimulateMounts(plan, opt, rep, job);
+}
+
+void RecordHistory(const RunOptions& opt, const report::JobReport& job, report::Reporter& rep) {
+  if (job.volumes.empty()) return;
+  auto dir = report::ResolveStateDir(opt.state_dir);
+  if (!dir.ok()) {
+    rep.Message("PAS503W", {{"path", "(none)"}, {"reason", dir.status().message()}});
+    return;
+  }
+  for (const report::VolumeStats& v : job.volumes) {
+    report::HistoryRecord r;
+    r.time = job.end_wall_seconds;
+    r.system = job.system;
+    r.volser = v.volser;
+    r.function = v.function;
+    r.status = v.status;
+    r.condition_code = v.condition_code;
+    r.source_unit = v.source_unit;
+    r.target_unit = v.target_unit;
+    r.phases.validate = static_cast<double>(job.end_wall_seconds - job.start_wall_seconds);
+    Status s = report::AppendHistory(*dir, r);
+    if (!s.ok()) {
+      rep.Message("PAS503W", {{"path", *dir}, {"reason", s.message()}});
+      return;
+    }
+  }
+}
+
+int RunCommand(int argc, char** argv) {
+  RunOptions opt;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name, std::string& out) -> bool {
+      std::string flag = std::string("--") + name;
+      if (a == flag && i + 1 < argc) {
+        out = argv[++i];
+        return true;
+      }
+      if (a.rfind(flag + "=", 0) == 0) {
+        out = a.substr(flag.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (a == "--help" || a == "-h") {
+      Usage(stdout);
+      return 0;
+    }
+    if (value("config", opt.config_path) || value("json", opt.json_path) ||
+        value("state-dir", opt.state_dir)) {
+      continue;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      std::fprintf(stderr, "%s\n", report::Format("PAS003E", {{"command", "run"},
+                                                              {"reason", "unknown option " + a}})
+                                       .c_str());
+      Usage(stderr);
+      return report::kCcJobFailed;
+    }
+    positional.push_back(a);
+  }
+  if (positional.size() > 1) {
+    std::fprintf(stderr, "%s\n", report::Format("PAS003E", {{"command", "run"},
+                                                            {"reason", "more than one FILE"}})
+                                     .c_str());
+    return report::kCcJobFailed;
+  }
+  opt.deck_path = positional.empty() ? "-" : positional[0];
+  opt.deck_name = opt.deck_path == "-" ? "<stdin>" : opt.deck_path;
+
+  report::Reporter rep(stdout);
+  report::JobReport job;
+  job.deck = opt.deck_name;
+  job.start_wall_seconds = Clock::Real()->WallSeconds();
+  auto finish = [&]() {
+    rep.Close();
+    job.end_wall_seconds = Clock::Real()->WallSeconds();
+    report::JobReport snap = rep.Snapshot();
+    job.condition_code = snap.condition_code;
+    job.messages = snap.messages;
+    if (!opt.json_path.empty()) {
+      Status s = report::WriteJsonReport(opt.json_path, job);
+      if (!s.ok()) {
+        std::fprintf(stderr, "%s\n", report::Format("PAS504E", {{"path", opt.json_path},
+                                                                {"reason", s.message()}})
+                                         .c_str());
+        return std::max(job.condition_code, report::kCcWarning);
+      }
+    }
+    return job.condition_code;
+  };
+
+  auto text = ReadDeck(opt.deck_path);
+  if (!text.ok()) {
+    rep.Message("PAS332E", {{"source", opt.deck_name}, {"reason", text.status().message()}});
+    rep.RaiseConditionCode(report::kCcJobFailed);
+    return finish();
+  }
+  statements::ParseResult parsed = statements::ParseDeck(*text, opt.deck_name);
+  rep.Message("PAS300I", {{"source", opt.deck_name}});
+  for (const std::string& line : parsed.echo) rep.Line("  " + line);
+  rep.Line("");
+  for (const statements::Diagnostic& d : parsed.diagnostics) {
+    std::string f = d.Format();
+    std::fwrite(f.data(), 1, f.size(), stderr);
+  }
+  std::fflush(stderr);
+  rep.RaiseConditionCode(parsed.condition_code);
+  if (!parsed.ok()) return finish();
+  job.function = statements::FunctionName(parsed.plan->function);
+  ExecutePlan(*parsed.plan, opt, rep, job);
+  job.end_wall_seconds = Clock::Real()->WallSeconds();
+  for (const report::VolumeStats& v : job.volumes) rep.RaiseConditionCode(v.condition_code);
+  RecordHistory(opt, job, rep);
+  return finish();
+}
+
+}  // namespace
+
+PAS_COMMAND("run", "run a control-statement deck (SWAP, SWAPDUMP, SIMSWAP, MONITOR...)", RunCommand);
+
+}  // namespace pas::cli
