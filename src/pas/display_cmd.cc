@@ -1,0 +1,108 @@
+// `pas display [UNIT[-UNIT]] [--config FILE]`: the z/OS `D U` unit status
+// display for this system, with pas columns at the right. Columns and
+// values: doc/workload.md, "pas display".
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <string>
+
+#include "ckd/image.h"
+#include "ckd/label.h"
+#include "host/config.h"
+#include "host/unit_table.h"
+#include "pas/command.h"
+
+namespace pas::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+std::string TypeName(uint16_t t) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04X", t);
+  return buf;
+}
+
+int DisplayCommand(int argc, char** argv) {
+  std::string range, config_path;
+  po::options_description opts("pas display options");
+  opts.add_options()("help", "this text")("units", po::value(&range), "UNIT or UNIT-UNIT")(
+      "config", po::value(&config_path), "system configuration (default $PAS_CONFIG)");
+  po::positional_options_description pos;
+  pos.add("units", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: pas display [UNIT[-UNIT]] [--config FILE]\n" << opts;
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "PAS170E display: %s\n", e.what());
+    return 12;
+  }
+  std::pair<uint16_t, uint16_t> units{0x0000, 0xFFFF};
+  if (!range.empty()) {
+    auto r = host::ParseDevnumRange(range);
+    if (!r) {
+      std::fprintf(stderr, "PAS170E display: '%s' is not a unit or unit range\n", range.c_str());
+      return 12;
+    }
+    units = *r;
+  }
+  auto path = host::ResolveConfigPath(config_path);
+  auto config = path.ok() ? host::LoadSystemConfig(*path) : Result<host::SystemConfig>(path.status());
+  if (!config.ok()) {
+    std::fprintf(stderr, "PAS171E %s\n", config.status().message().c_str());
+    return 12;
+  }
+  auto system = host::System::Attach(*config);
+  if (!system.ok()) {
+    std::fprintf(stderr, "PAS171E SYSTEM %s: %s\n", config->name.c_str(),
+                 system.status().message().c_str());
+    return 12;
+  }
+  std::time_t now = std::time(nullptr);
+  char when[16];
+  std::strftime(when, sizeof when, "%H.%M.%S", std::localtime(&now));
+  std::printf("PAS185I %s SYSTEM %s UNIT STATUS\n", when, config->name.c_str());
+  std::printf("%-4s %-4s %-7s %-6s %-10s %-9s %-8s %-3s %-5s %s\n", "UNIT", "TYPE", "STATUS",
+              "VOLSER", "VOLSTATE", "INTERCEPT", "QUIESCED", "GEN", "DIRTY", "IMAGE");
+  int shown = 0;
+  for (uint16_t devnum : (*system)->Devnums()) {
+    if (devnum < units.first || devnum > units.second) continue;
+    auto st = (*system)->Status(devnum);
+    if (!st.ok()) continue;
+    ++shown;
+    std::string status = st->online ? "O" : "OFFLINE";
+    std::string volser, volstate = st->online ? "PRIV/RSDNT" : "/RSDNT";
+    auto image = ckd::CkdImage::Open(st->image_path, false);
+    if (!image.ok()) {
+      status = "F-NRD";  // not ready: the image cannot be opened
+      volstate = "";
+    } else if (st->online) {
+      auto label = ckd::ReadVolumeLabel(*image);
+      volser = label.ok() ? label->volser : (label.status().IsNotFound() ? "*NOLBL" : "*BADLBL");
+    }
+    std::printf("%-4s %-4s %-7s %-6s %-10s %-9s %-8s %-3u %-5u %s\n",
+                host::FormatDevnum(devnum).c_str(), TypeName(st->device_type).c_str(),
+                status.c_str(), volser.c_str(), volstate.c_str(), st->intercept ? "YES" : "NO",
+                st->quiesced ? "YES" : "NO", st->generation, st->dirty_tracks,
+                st->image_path.c_str());
+  }
+  if (shown == 0) {
+    std::fprintf(stderr, "PAS172E NO UNIT %s IS DEFINED IN %s\n",
+                 range.empty() ? "" : range.c_str(), config->path.c_str());
+    return 12;
+  }
+  return 0;
+}
+
+}  // namespace
+
+PAS_COMMAND("display", "display unit status of this system (z/OS D U)", DisplayCommand);
+
+}  // namespace pas::cli
