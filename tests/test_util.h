@@ -11,12 +11,12 @@
 
 #define ASSERT_OK(expr)                                      \
   do {                                                       \
-    const ::pas::Status& s_ = ::pas::testing::ToStatus(expr); \
+    const ::pas::Status s_ = ::pas::testing::ToStatus(expr);  \
     ASSERT_TRUE(s_.ok()) << s_.ToString();                   \
   } while (0)
 #define EXPECT_OK(expr)                                      \
   do {                                                       \
-    const ::pas::Status& s_ = ::pas::testing::ToStatus(expr); \
+    const ::pas::Status s_ = ::pas::testing::ToStatus(expr);  \
     EXPECT_TRUE(s_.ok()) << s_.ToString();                   \
   } while (0)
 
