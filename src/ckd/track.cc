@@ -75,7 +75,7 @@ Status Walk(std::span<const uint8_t> slot, const DeviceGeometry& g, uint32_t exp
                                 Hex8(ha_cchh));
     }
     const size_t end = p + kCountSize + kl + dl;
-    if (end + kEndOfTrackSize > size) {
+    if (end > size) {
       return Status::Corruption(TrackPrefix(expected_track) + "record " + std::to_string(rec) +
                                 " (KL " + std::to_string(kl) + " DL " + std::to_string(dl) +
                                 " at offset " + std::to_string(p) + ") overruns the slot of " +
