@@ -605,7 +605,7 @@ void Parser::ApplyMount(const Statement& st) {
     Diag("PAS317E", st.line, st.column, {{"operand", "SWAPUNIT"}, {"statement", "MOUNT"}},
          monitor ? "MOUNT SWAPUNIT=(unit,...)" : "MOUNT VOL=volser,SWAPUNIT=unit");
   }
-  bool ok = true;
+  bool ok = (monitor || vol != nullptr) && unit != nullptr;
   if (vol != nullptr && Single(*vol, "VOL")) {
     const Value& v = vol->values[0];
     if (!ValidVolser(v.text)) {
