@@ -106,22 +106,27 @@ Status ScanTracks(const ckd::CkdImage& image, uint32_t first, uint32_t last, Are
   while (t <= last) {
     PAS_ASSIGN_OR_RETURN(ckd::CkdImage::Location loc, image.Locate(t));
     const uint32_t n = std::min<uint64_t>(loc.tracks_left_in_file, uint64_t{last} - t + 1);
-    int64_t data_at = -1;  // offset of the next data in this file, INT64_MAX: none
+    // The data region of the file at or after the current slot:
+    // [data_begin, data_end); INT64_MAX: no more data in this file.
+    int64_t data_begin = -1, data_end = -1;
     for (uint32_t i = 0; i < n;) {
       const uint64_t off = loc.offset + uint64_t{i} * slot;
-      if (data_at < static_cast<int64_t>(off)) {
+      if (static_cast<int64_t>(off) >= data_end) {
         off_t d = ::lseek(loc.fd, static_cast<off_t>(off), SEEK_DATA);
         if (d >= 0) {
-          data_at = d;
+          off_t h = ::lseek(loc.fd, d, SEEK_HOLE);
+          data_begin = d;
+          data_end = h > d ? h : INT64_MAX;
         } else if (errno == ENXIO) {
-          data_at = INT64_MAX;
-        } else {
-          data_at = static_cast<int64_t>(off);  // no hole support: read every slot
+          data_begin = data_end = INT64_MAX;
+        } else {  // no hole support here: read every slot
+          data_begin = static_cast<int64_t>(off);
+          data_end = INT64_MAX;
         }
       }
-      if (data_at >= static_cast<int64_t>(off + slot)) {
+      if (data_begin >= static_cast<int64_t>(off + slot)) {
         // This slot (and maybe more) is a hole: never written, empty.
-        uint64_t skip = data_at == INT64_MAX ? n - i : (static_cast<uint64_t>(data_at) - off) / slot;
+        uint64_t skip = data_begin == INT64_MAX ? n - i : (static_cast<uint64_t>(data_begin) - off) / slot;
         skip = std::min<uint64_t>(std::max<uint64_t>(skip, 1), n - i);
         use->tracks += skip;
         i += static_cast<uint32_t>(skip);
@@ -169,7 +174,7 @@ void MeasureUnit(UnitReport* u, const std::vector<host::CpAlloc>& allocs) {
     const char* id = s.IsIoError() || s.IsNotFound() ? "PAS401E" : "PAS402E";
     u->error = Fmt("%s UNIT %s IMAGE %s NOT COUNTED: %s", id, unit.c_str(), u->image_path.c_str(),
                    s.ToString().c_str());
-    log->warn("{}: {}", unit, u->error);
+    log->debug("{}: {}", unit, u->error);
     return;
   }
   const ckd::CkdImage& image = *opened;
