@@ -206,7 +206,7 @@ Status AppendHistory(const std::string& state_dir, const HistoryRecord& rec) {
   std::filesystem::create_directories(state_dir, ec);
   if (ec) return Status::IoError("create " + state_dir + ": " + ec.message(), ec.value());
   const std::string path = state_dir + "/" + kHistoryFileName;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno("open " + path);
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno != EINTR) {
