@@ -1,0 +1,166 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "host/decision.h"
+#include "host/host_io.h"
+#include "host/online_registry.h"
+#include "host/unit_table.h"
+#include "host_test_util.h"
+
+namespace pas::host {
+namespace {
+
+using ::pas::testing::ScratchDir;
+using testing::ForkChild;
+using testing::MakeConfig;
+using testing::MakeVolume;
+using testing::SharedArea;
+using testing::WaitChild;
+using testing::WaitFor;
+
+TEST(Decision, FirstWriterWins) {
+  ScratchDir dir;
+  std::string path = dir / "t.pas-decision-J1";
+  auto none = ReadDecision(path);
+  ASSERT_OK(none);
+  EXPECT_EQ(Decision::kNone, *none);
+  auto first = Decide(path, Decision::kSource);
+  ASSERT_OK(first);
+  EXPECT_EQ(Decision::kSource, *first);
+  auto second = Decide(path, Decision::kSwap);
+  ASSERT_OK(second);
+  EXPECT_EQ(Decision::kSource, *second);
+  EXPECT_EQ(Decision::kSource, *ReadDecision(path));
+  EXPECT_TRUE(Decide(path, Decision::kNone).status().IsInvalidArgument());
+  ::pas::testing::WriteFile(dir / "bad", "MAYBE\n");
+  EXPECT_TRUE(ReadDecision(dir / "bad").status().IsCorruption());
+}
+
+TEST(Decision, ConcurrentDecidersAgree) {
+  for (int round = 0; round < 5; ++round) {
+    ScratchDir dir;
+    std::string path = dir / "t.pas-decision-J2";
+    constexpr int kProcs = 6;
+    auto* got = SharedArea<std::atomic<int>>(kProcs);
+    std::vector<pid_t> pids;
+    for (int i = 0; i < kProcs; ++i) {
+      pids.push_back(ForkChild([&, i] {
+        auto d = Decide(path, (i + round) % 2 ? Decision::kSwap : Decision::kSource);
+        if (!d.ok()) return 1;
+        got[i] = static_cast<int>(*d);
+        return 0;
+      }));
+    }
+    for (pid_t p : pids) ASSERT_EQ(0, WaitChild(p));
+    auto final_d = ReadDecision(path);
+    ASSERT_OK(final_d);
+    ASSERT_NE(Decision::kNone, *final_d);
+    for (int i = 0; i < kProcs; ++i) EXPECT_EQ(static_cast<int>(*final_d), got[i].load()) << i;
+  }
+}
+
+// Two systems on one machine: separate unit tables; the same image in
+// both gives two entries in its online registry; after one system's
+// processes are killed only the live one is listed.
+TEST(OnlineRegistry, ShowsExactlyTheLiveSystems) {
+  ScratchDir dir;
+  ::setenv("PAS_RUNTIME_DIR", (dir / "run").c_str(), 1);
+  std::string image = dir / "shared.ckd";
+  ASSERT_OK(MakeVolume(image));
+  SystemConfig a = MakeConfig("SYSA", {{0x0100, image}});
+  SystemConfig b = MakeConfig("SYSB", {{0x0200, image}});
+  auto* ready = SharedArea<std::atomic<uint32_t>>();
+  auto start = [&](const SystemConfig& c, uint16_t devnum) {
+    return ForkChild([&, devnum] {
+      auto sys = System::Attach(c);
+      if (!sys.ok()) return 1;
+      auto io = UnitIo::Open(**sys, devnum);
+      if (!io.ok()) return 2;
+      ready->fetch_add(1);
+      for (;;) ::pause();
+    });
+  };
+  std::vector<pid_t> sys_a = {start(a, 0x0100), start(a, 0x0100)};
+  std::vector<pid_t> sys_b = {start(b, 0x0200)};
+  ASSERT_TRUE(WaitFor([&] { return ready->load() == 3; }));
+
+  EXPECT_TRUE(::access((dir / "run/SYSA.units").c_str(), F_OK) == 0);
+  EXPECT_TRUE(::access((dir / "run/SYSB.units").c_str(), F_OK) == 0);
+  auto list = ListOnlineSystems(image);
+  ASSERT_OK(list);
+  ASSERT_EQ(2u, list->size());
+  std::set<std::string> names;
+  for (const auto& s : *list) names.insert(s.name + "/" + FormatDevnum(s.devnum));
+  EXPECT_EQ((std::set<std::string>{"SYSA/0100", "SYSB/0200"}), names);
+
+  // Separate tables: varying the unit offline in SYSA leaves SYSB alone.
+  {
+    auto sa = System::Attach(a);
+    auto sb = System::Attach(b);
+    ASSERT_OK(sa);
+    ASSERT_OK(sb);
+    ASSERT_OK((*sa)->Vary(0x0100, false));
+    EXPECT_FALSE((*sa)->Status(0x0100)->online);
+    EXPECT_TRUE((*sb)->Status(0x0200)->online);
+    EXPECT_TRUE(UnitIo::Open(**sa, 0x0100).status().IsBusy());
+    ASSERT_OK((*sa)->Vary(0x0100, true));
+  }
+
+  for (pid_t p : sys_a) ::kill(p, SIGKILL);
+  for (pid_t p : sys_a) WaitChild(p);
+  list = ListOnlineSystems(image);
+  ASSERT_OK(list);
+  ASSERT_EQ(1u, list->size());
+  EXPECT_EQ("SYSB", (*list)[0].name);
+  for (pid_t p : sys_b) ::kill(p, SIGKILL);
+  for (pid_t p : sys_b) WaitChild(p);
+  list = ListOnlineSystems(image);
+  ASSERT_OK(list);
+  EXPECT_TRUE(list->empty());
+  ::unsetenv("PAS_RUNTIME_DIR");
+}
+
+TEST(OnlineRegistry, NoRegistryMeansNoSystems) {
+  ScratchDir dir;
+  auto list = ListOnlineSystems(dir / "nothing.ckd");
+  ASSERT_OK(list);
+  EXPECT_TRUE(list->empty());
+}
+
+// A frozen registry holds an Open of a system that is not yet registered
+// until the decision exists, then follows it to the target.
+TEST(OnlineRegistry, FrozenOpenWaitsThenFollowsSwap) {
+  ScratchDir dir;
+  ::setenv("PAS_RUNTIME_DIR", (dir / "run").c_str(), 1);
+  std::string source = dir / "src.ckd", target = dir / "tgt.ckd";
+  ASSERT_OK(MakeVolume(source));
+  ASSERT_OK(MakeVolume(target));
+  std::string decision = dir / "tgt.ckd.pas-decision-J9";
+  ASSERT_OK(FreezeRegistry(source, decision, target));
+  auto marker = ReadMarker(source);
+  ASSERT_OK(marker);
+  EXPECT_TRUE(marker->frozen);
+  EXPECT_EQ(target, marker->target_image);
+  auto* opened = SharedArea<std::atomic<uint32_t>>();
+  pid_t child = ForkChild([&] {
+    auto sys = System::Attach(MakeConfig("SYSC", {{0x0300, source}}));
+    if (!sys.ok()) return 1;
+    auto io = UnitIo::Open(**sys, 0x0300);
+    if (!io.ok()) return 2;
+    opened->store(1);
+    return io->image_path() == target ? 0 : 3;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(0u, opened->load());  // still waiting for the decision
+  ASSERT_OK(Decide(decision, Decision::kSwap));
+  EXPECT_EQ(0, WaitChild(child, 20));
+  ASSERT_OK(MarkMoved(source, target));
+  marker = ReadMarker(source);
+  EXPECT_TRUE(marker->moved);
+  EXPECT_FALSE(marker->frozen);
+  ::unsetenv("PAS_RUNTIME_DIR");
+}
+
+}  // namespace
+}  // namespace pas::host
