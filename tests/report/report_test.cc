@@ -414,5 +414,30 @@ TEST(RunCommand, MissingFileAndBinaryInput) {
   EXPECT_NE(b.err.find("PAS30"), std::string::npos) << b.err;
 }
 
+TEST(RunCommand, SimSwapResolvesMountsAgainstTheConfiguration) {
+  ScratchDir dir;
+  for (auto [file, volser] : {std::pair{"src.ckd", "VM1887"}, std::pair{"tgt.ckd", "SCRTCH"}}) {
+    auto init = pas::testing::Run({"dasdinit", dir / file, "3390-1", volser, "10"});
+    ASSERT_EQ(init.exit_code, 0) << "dasdinit (Debian hercules) is required: " << init.err;
+  }
+  WriteFile(dir / "sys.cnf", "LPARNAME SYSA\n1887 3390 src.ckd\nB887 3390 tgt.ckd\nOFFLINE B887\n");
+  auto r = pas::testing::Run({PAS_BINARY, "run", "--config", dir / "sys.cnf", "--json", dir / "r.json"},
+                             "SIMSWAP TYPE=FULL\nMOUNT VOL=VM1887,SWAPUNIT=B8**\n"
+                             "MOUNT VOL=NOSUCH,SWAPUNIT=B886\n",
+                             {"PAS_STATE_DIR=" + (dir / "state")});
+  EXPECT_EQ(r.exit_code, 8) << r.out << r.err;
+  EXPECT_NE(r.out.find("PAS325I VOL=VM1887 FOUND ON UNIT=1887, TARGET UNIT=B887"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("PAS316E PAS DID NOT FIND REQUESTED MOUNT SWAP VOL=NOSUCH"), std::string::npos)
+      << r.out;
+  auto h = ReadHistory(dir / "state");
+  ASSERT_OK(h);
+  ASSERT_EQ(h->records.size(), 2u);
+  EXPECT_EQ(h->records[0].status, "SIMULATED");
+  EXPECT_EQ(h->records[0].target_unit, "B887");
+  EXPECT_EQ(h->records[1].status, "FAILED");
+  EXPECT_NE(ReadFile(dir / "r.json").find("\"condition_code\": 8"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pas::report
