@@ -128,7 +128,7 @@ class Parser {
   Status Statement(const std::string& text, int line) {
     bool unterminated = false;
     std::vector<std::string> t = Tokenize(text, &unterminated);
-    if (unterminated) return Error(line, "PAS151E UNTERMINATED QUOTED STRING");
+    if (unterminated) return Error(line, "PAS169E UNTERMINATED QUOTED STRING");
     if (t.empty()) return Status::Ok();
     const std::string verb = Upper(t[0]);
     if (verb == "LPARNAME" || verb == "SYSNAME") return Name(t, line);
@@ -148,7 +148,7 @@ class Parser {
   }
 
   Status Name(const std::vector<std::string>& t, int line) {
-    if (t.size() != 2) return Error(line, "PAS151E " + Upper(t[0]) + " NEEDS ONE OPERAND: THE SYSTEM NAME");
+    if (t.size() != 2) return Error(line, "PAS169E " + Upper(t[0]) + " NEEDS ONE OPERAND: THE SYSTEM NAME");
     std::string name = Upper(t[1]);
     bool ok = name.size() <= 8 && std::all_of(name.begin(), name.end(), [](char c) {
                 return std::isalnum(static_cast<unsigned char>(c)) || c == '$' || c == '#' ||
@@ -165,7 +165,7 @@ class Parser {
   }
 
   Status Serial(const std::vector<std::string>& t, int line) {
-    if (t.size() != 2) return Error(line, "PAS151E CPUSERIAL NEEDS ONE OPERAND");
+    if (t.size() != 2) return Error(line, "PAS169E CPUSERIAL NEEDS ONE OPERAND");
     if (!IsHex(t[1]) || t[1].size() > 16) {
       return Error(line, "PAS154E CPUSERIAL " + t[1] + " IS NOT HEXADECIMAL");
     }
@@ -185,7 +185,7 @@ class Parser {
   }
 
   Status RangeStatement(const std::string& verb, const std::vector<std::string>& t, int line) {
-    if (t.size() < 2) return Error(line, "PAS151E " + verb + " NEEDS A UNIT OR UNIT RANGE");
+    if (t.size() < 2) return Error(line, "PAS169E " + verb + " NEEDS A UNIT OR UNIT RANGE");
     for (size_t i = 1; i < t.size(); ++i) {
       PAS_ASSIGN_OR_RETURN(auto r, Range(t[i], line));
       refs_.push_back({r.first, r.second, line, verb});
@@ -199,7 +199,7 @@ class Parser {
   }
 
   Status Attach(const std::vector<std::string>& t, int line) {
-    if (t.size() != 3) return Error(line, "PAS151E ATTACH NEEDS TWO OPERANDS: UNIT USERID");
+    if (t.size() != 3) return Error(line, "PAS169E ATTACH NEEDS TWO OPERANDS: UNIT USERID");
     auto dev = ParseDevnum(t[1]);
     if (!dev) return Error(line, "PAS154E INVALID UNIT " + t[1] + " (1-4 HEXADECIMAL DIGITS)");
     std::string user = Upper(t[2]);
@@ -218,7 +218,7 @@ class Parser {
   }
 
   Status Alloc(const std::vector<std::string>& t, int line) {
-    if (t.size() != 4) return Error(line, "PAS151E ALLOC NEEDS THREE OPERANDS: UNIT TYPE FIRST-LAST");
+    if (t.size() != 4) return Error(line, "PAS169E ALLOC NEEDS THREE OPERANDS: UNIT TYPE FIRST-LAST");
     auto dev = ParseDevnum(t[1]);
     if (!dev) return Error(line, "PAS154E INVALID UNIT " + t[1] + " (1-4 HEXADECIMAL DIGITS)");
     static const std::map<std::string, AllocType> kTypes = {{"PAGE", AllocType::kPage},
@@ -254,7 +254,7 @@ class Parser {
   }
 
   Status Device(const std::vector<std::string>& t, const std::string& dev, int line) {
-    if (t.size() < 2) return Error(line, "PAS151E DEVICE STATEMENT " + t[0] + " HAS NO DEVICE TYPE");
+    if (t.size() < 2) return Error(line, "PAS169E DEVICE STATEMENT " + t[0] + " HAS NO DEVICE TYPE");
     const std::string type = Upper(t[1]);
     if (IgnoredDeviceTypes().count(type)) return Status::Ok();
     if (UnsupportedCkdTypes().count(type)) {
@@ -276,7 +276,7 @@ class Parser {
       return Error(line, "PAS154E INVALID UNIT " + t[0] + " (1-4 HEXADECIMAL DIGITS)");
     }
     if (t.size() < 3) {
-      return Error(line, "PAS151E DASD UNIT " + FormatDevnum(*devnum) + " HAS NO IMAGE FILE");
+      return Error(line, "PAS169E DASD UNIT " + FormatDevnum(*devnum) + " HAS NO IMAGE FILE");
     }
     if (const UnitConfig* prev = config_.FindUnit(*devnum)) {
       return Error(line, "PAS156E DUPLICATE UNIT " + FormatDevnum(*devnum) +

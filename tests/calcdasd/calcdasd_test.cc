@@ -463,6 +463,9 @@ TEST(CalcdasdTest, EstimateUsesVtocAllocatedTracksAndTheRate) {
   const std::string text = FormatReport(*r, false);
   EXPECT_NE(text.find("Copy rate:           50.0 MB/s (given with --rate)"), std::string::npos) << text;
   EXPECT_NE(text.find("Tracks on volumes:   600 (0.03 GB)"), std::string::npos) << text;
+  EXPECT_NE(text.find("VTOC allocation of 1 volume, all tracks of 1 volume without a VTOC"),
+            std::string::npos)
+      << text;
 
   // Without --rate: the last copy rate measured by pas, from the history.
   o.rate_mbps = 0;

@@ -534,10 +534,13 @@ std::string FormatReport(const Report& r, bool short_form) {
     if (r.units_failed > 0) o << Fmt(" (%d not counted)", r.units_failed);
     o << "\n";
     o << Fmt("Tracks on volumes:   %llu (%.2f GB)\n", static_cast<unsigned long long>(r.total_tracks), r.total_gb);
-    o << Fmt("Tracks allocated:    %llu (%.2f GB) from the VTOCs", static_cast<unsigned long long>(r.allocated_tracks),
+    o << Fmt("Tracks allocated:    %llu (%.2f GB): ", static_cast<unsigned long long>(r.allocated_tracks),
              r.allocated_gb);
+    const int with_vtoc = r.units_counted - r.volumes_without_vtoc;
+    if (with_vtoc > 0) o << Fmt("VTOC allocation of %d volume%s", with_vtoc, with_vtoc == 1 ? "" : "s");
+    if (with_vtoc > 0 && r.volumes_without_vtoc > 0) o << ", ";
     if (r.volumes_without_vtoc > 0) {
-      o << Fmt("; all tracks of %d volume%s without a VTOC", r.volumes_without_vtoc,
+      o << Fmt("all tracks of %d volume%s without a VTOC", r.volumes_without_vtoc,
                r.volumes_without_vtoc == 1 ? "" : "s");
     }
     o << "\n";
