@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -194,6 +195,47 @@ TEST_F(HostScenarioTest, VerifyDetectsTamperedImageAndLostWrite) {
   EXPECT_EQ(torn.exit_code, 1) << torn.out;
   EXPECT_NE(torn.out.find("PAS177E TRACK " + std::to_string(torn_track)), std::string::npos)
       << torn.out;
+}
+
+// The writer processes of a `pas workload run` (children of `pid`).
+std::vector<int> ChildrenOf(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<int> out;
+  int c = 0;
+  while (in >> c) out.push_back(c);
+  return out;
+}
+
+TEST_F(HostScenarioTest, KilledWritersLoseNothingAndQuiesceStillCompletes) {
+  Child w(PasArgv({"workload", "run", "--unit", "1887", "--writers", "3", "--duration", "20",
+                   "--journal", dir_ / "k", "--config", cfg_a_}),
+          env_, dir_ / "wk");
+  std::vector<int> writers;
+  for (int i = 0; i < 50 && writers.size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    writers = ChildrenOf(w.pid());
+  }
+  ASSERT_EQ(writers.size(), 3u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // SIGKILL one writer in the middle of its I/O loop.
+  ASSERT_EQ(::kill(writers[0], SIGKILL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // A quiesce does not wait for the dead writer.
+  ProcessResult q = Pas({"intercept", "quiesce", "1887", "--hold", "0.1", "--config", cfg_a_},
+                        20);
+  EXPECT_EQ(q.exit_code, 0) << q.out << q.err;
+  // Then the whole workload: its writers die with it.
+  w.Kill(SIGKILL);
+  EXPECT_EQ(w.Wait(10), 128 + SIGKILL);
+  for (int i = 0; i < 50; ++i) {
+    bool any = false;
+    for (int pid : writers) any |= ::kill(pid, 0) == 0;
+    if (!any) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ProcessResult ver = Pas({"workload", "verify", "--journal", dir_ / "k", "--image", image_});
+  EXPECT_EQ(ver.exit_code, 0) << ver.out << ver.err;
+  EXPECT_NE(ver.out.find("PAS175I"), std::string::npos) << ver.out;
 }
 
 TEST_F(HostScenarioTest, BadInputGetsMessageAndExit12) {
