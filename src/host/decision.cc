@@ -23,16 +23,16 @@ Result<Decision> ReadDecision(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return Decision::kNone;
-    return Status::FromErrno("PAS301E decision record " + path);
+    return Status::FromErrno("PAS191E decision record " + path);
   }
   char buf[64];
   ssize_t n = ::pread(fd.get(), buf, sizeof buf, 0);
-  if (n < 0) return Status::FromErrno("PAS301E decision record " + path);
+  if (n < 0) return Status::FromErrno("PAS191E decision record " + path);
   std::string text(buf, static_cast<size_t>(n));
   std::string first = text.substr(0, text.find('\n'));
   if (first == "SWAP") return Decision::kSwap;
   if (first == "SOURCE") return Decision::kSource;
-  return Status::Corruption("PAS302E decision record " + path + ": unknown contents '" + first + "'");
+  return Status::Corruption("PAS191E decision record " + path + ": unknown contents '" + first + "'");
 }
 
 namespace {
@@ -57,11 +57,11 @@ Result<Decision> Decide(const std::string& path, Decision want) {
                     std::to_string(reinterpret_cast<uintptr_t>(&want) & 0xffff);
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid()) return Status::FromErrno("PAS301E decision record " + tmp);
+    if (!fd.valid()) return Status::FromErrno("PAS191E decision record " + tmp);
     std::string text = std::string(DecisionName(want)) + "\n";
     if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
         ::fsync(fd.get()) != 0) {
-      Status s = Status::FromErrno("PAS301E decision record " + tmp);
+      Status s = Status::FromErrno("PAS191E decision record " + tmp);
       ::unlink(tmp.c_str());
       return s;
     }
@@ -69,7 +69,7 @@ Result<Decision> Decide(const std::string& path, Decision want) {
   int rc = ::link(tmp.c_str(), path.c_str());
   int err = errno;
   ::unlink(tmp.c_str());
-  if (rc != 0 && err != EEXIST) return Status::FromErrno("PAS301E decision record " + path, err);
+  if (rc != 0 && err != EEXIST) return Status::FromErrno("PAS191E decision record " + path, err);
   PAS_RETURN_IF_ERROR(SyncDir(path));
   if (rc == 0) return want;
   return ReadDecision(path);

@@ -127,7 +127,7 @@ struct UnitIo::State {
     }
     if (ucb->online.load(std::memory_order_seq_cst) == 0) {
       Publish(0);
-      return Status::Busy("PAS323E unit " + Hex4(devnum) + " is offline");
+      return Status::Busy("PAS196E unit " + Hex4(devnum) + " is offline");
     }
     if (ucb->generation.load(std::memory_order_seq_cst) != generation) {  // (3)
       Status s = Reopen();
@@ -181,8 +181,8 @@ UnitIo::~UnitIo() = default;
 Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
   UnitControlBlock* u = system.FindUcb(devnum);
   if (u == nullptr)
-    return Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + system.name());
-  if (u->online.load() == 0) return Status::Busy("PAS323E unit " + Hex4(devnum) + " is offline");
+    return Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + system.name());
+  if (u->online.load() == 0) return Status::Busy("PAS196E unit " + Hex4(devnum) + " is offline");
 
   // A swap in progress on the current image: a system that is not yet a
   // participant must not start writing the source behind the job's back.
@@ -256,7 +256,7 @@ Status UnitIo::WriteTrack(uint32_t track, std::span<const uint8_t> slot) {
                                             std::to_string(s_->image->slot_size()));
   if (!st.ok()) {
     s_->Leave();
-    return Status::InvalidArgument("PAS324E unit " + Hex4(s_->devnum) + " track " + std::to_string(track) +
+    return Status::InvalidArgument("PAS193E unit " + Hex4(s_->devnum) + " track " + std::to_string(track) +
                                    ": not written: " + st.message());
   }
   LockRobust(s_->Stripe(track));

@@ -46,13 +46,13 @@ void Put(char* dst, size_t max, const std::string& s) {
 
 Status ReadAt(int fd, void* buf, size_t n, off_t off, const std::string& path) {
   ssize_t got = ::pread(fd, buf, n, off);
-  if (got < 0) return Status::FromErrno("PAS310E online registry " + path);
+  if (got < 0) return Status::FromErrno("PAS197E online registry " + path);
   if (static_cast<size_t>(got) < n) std::memset(static_cast<char*>(buf) + got, 0, n - got);
   return Status::Ok();
 }
 Status WriteAt(int fd, const void* buf, size_t n, off_t off, const std::string& path) {
   if (::pwrite(fd, buf, n, off) != static_cast<ssize_t>(n))
-    return Status::FromErrno("PAS310E online registry " + path);
+    return Status::FromErrno("PAS197E online registry " + path);
   return Status::Ok();
 }
 
@@ -64,7 +64,7 @@ Result<Fd> OpenRegistry(const std::string& path, bool create) {
   if (!fd.valid() && !create && errno == EACCES) fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return Status::NotFound("online registry " + path + " does not exist");
-    return Status::FromErrno("PAS310E online registry " + path);
+    return Status::FromErrno("PAS197E online registry " + path);
   }
   return fd;
 }
@@ -75,15 +75,15 @@ Status EnsureInitialized(int fd, const std::string& path) {
   PAS_RETURN_IF_ERROR(ReadAt(fd, &h, sizeof h, 0, path));
   if (std::memcmp(h.magic, kMagic, 8) == 0) {
     if (h.version != kVersion)
-      return Status::Corruption("PAS311E online registry " + path + ": version " +
+      return Status::Corruption("PAS197E online registry " + path + ": version " +
                                 std::to_string(h.version) + ", expected " + std::to_string(kVersion));
     return Status::Ok();
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return Status::FromErrno("PAS310E online registry " + path);
+  if (::fstat(fd, &st) != 0) return Status::FromErrno("PAS197E online registry " + path);
   if (st.st_size != 0)
-    return Status::Corruption("PAS311E online registry " + path + ": bad magic (not a pas registry)");
-  if (::ftruncate(fd, kFileSize) != 0) return Status::FromErrno("PAS310E online registry " + path);
+    return Status::Corruption("PAS197E online registry " + path + ": bad magic (not a pas registry)");
+  if (::ftruncate(fd, kFileSize) != 0) return Status::FromErrno("PAS197E online registry " + path);
   Header fresh{};
   std::memcpy(fresh.magic, kMagic, 8);
   fresh.version = kVersion;
@@ -116,7 +116,7 @@ Status UpdateHeader(const std::string& image_path, uint32_t set, uint32_t clear,
   if (target != nullptr) Put(h.target, kPathMax, *target);
   h.flags = (h.flags & ~clear) | set;
   PAS_RETURN_IF_ERROR(WriteAt(fd.get(), &h, sizeof h, 0, path));
-  if (::fdatasync(fd.get()) != 0) return Status::FromErrno("PAS310E online registry " + path);
+  if (::fdatasync(fd.get()) != 0) return Status::FromErrno("PAS197E online registry " + path);
   return Status::Ok();
 }
 
@@ -197,7 +197,7 @@ Result<RegistryEntry> RegistryEntry::Register(const std::string& image_path, con
   }
   if (mine < 0) {
     if (free_slot < 0)
-      return Status::Busy("PAS312E online registry " + path + ": all " +
+      return Status::Busy("PAS195E online registry " + path + ": all " +
                           std::to_string(kRegistrySlots) + " system slots are in use");
     mine = free_slot;
     Slot s{};
@@ -208,7 +208,7 @@ Result<RegistryEntry> RegistryEntry::Register(const std::string& image_path, con
     PAS_RETURN_IF_ERROR(WriteAt(fd.get(), &s, sizeof s, kHeaderSize + mine * kSlotSize, path));
   }
   PAS_RETURN_IF_ERROR(TryLockByte(fd.get(), SlotByte(mine), LockKind::kShared)
-                          .WithContext("PAS310E online registry " + path + " slot " +
+                          .WithContext("PAS197E online registry " + path + " slot " +
                                        std::to_string(mine)));
   RegistryEntry e;
   e.image_path_ = image_path;

@@ -18,11 +18,11 @@ std::string RuntimeDir() {
 Result<std::string> EnsureRuntimeDir() {
   std::string dir = RuntimeDir();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status::FromErrno("PAS300E runtime directory " + dir);
+    return Status::FromErrno("PAS190E runtime directory " + dir);
   }
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) return Status::FromErrno("PAS300E runtime directory " + dir);
-  if (!S_ISDIR(st.st_mode)) return Status::IoError("PAS300E runtime directory " + dir + " is not a directory");
+  if (::stat(dir.c_str(), &st) != 0) return Status::FromErrno("PAS190E runtime directory " + dir);
+  if (!S_ISDIR(st.st_mode)) return Status::IoError("PAS190E runtime directory " + dir + " is not a directory");
   return dir;
 }
 

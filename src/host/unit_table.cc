@@ -129,10 +129,10 @@ std::string Mismatch(UnitTable* t, const SystemConfig& config) {
 
 Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   if (config.name.empty() || config.name.size() >= 64 || config.name.find('/') != std::string::npos)
-    return Status::InvalidArgument("PAS304E bad system name '" + config.name + "'");
+    return Status::InvalidArgument("PAS193E bad system name '" + config.name + "'");
   for (const auto& uc : config.units)
     if (uc.image_path.size() >= kPathMax)
-      return Status::InvalidArgument("PAS304E unit " + Hex4(uc.devnum) + ": image path too long");
+      return Status::InvalidArgument("PAS193E unit " + Hex4(uc.devnum) + ": image path too long");
   PAS_ASSIGN_OR_RETURN(std::string dir, EnsureRuntimeDir());
   std::unique_ptr<System> sys(new System);
   sys->name_ = config.name;
@@ -140,15 +140,15 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   sys->table_path_ = dir + "/" + config.name + ".units";
   const std::string& path = sys->table_path_;
   sys->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (sys->fd_ < 0) return Status::FromErrno("PAS305E unit table " + path);
+  if (sys->fd_ < 0) return Status::FromErrno("PAS190E unit table " + path);
   sys->probe_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (sys->probe_fd_ < 0) return Status::FromErrno("PAS305E unit table " + path);
+  if (sys->probe_fd_ < 0) return Status::FromErrno("PAS190E unit table " + path);
 
   // Creation is serialized by flock on the table file; a creator writes the
   // whole table and publishes the magic last, so an attacher that sees the
   // magic sees a complete table.
   while (::flock(sys->fd_, LOCK_EX) != 0) {
-    if (errno != EINTR) return Status::FromErrno("PAS305E unit table " + path + ": flock");
+    if (errno != EINTR) return Status::FromErrno("PAS190E unit table " + path + ": flock");
   }
   struct Unflock {
     int fd;
@@ -156,12 +156,12 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   } unflock{sys->fd_};
 
   struct stat st {};
-  if (::fstat(sys->fd_, &st) != 0) return Status::FromErrno("PAS305E unit table " + path);
+  if (::fstat(sys->fd_, &st) != 0) return Status::FromErrno("PAS190E unit table " + path);
   size_t want = TableSize(config.units.size());
   bool create = true;
   if (static_cast<size_t>(st.st_size) >= sizeof(UnitTable)) {
     void* p = ::mmap(nullptr, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, sys->fd_, 0);
-    if (p == MAP_FAILED) return Status::FromErrno("PAS305E unit table " + path + ": mmap");
+    if (p == MAP_FAILED) return Status::FromErrno("PAS190E unit table " + path + ": mmap");
     auto* t = static_cast<UnitTable*>(p);
     if (t->magic.load(std::memory_order_acquire) == kTableMagic) {
       std::string why = Mismatch(t, config);
@@ -175,10 +175,10 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
         ::munmap(p, st.st_size);
         if (live)
           return Status::InvalidArgument(
-              "PAS303E unit table " + path + " of system " + config.name +
+              "PAS192E unit table " + path + " of system " + config.name +
               " was created from a different configuration (" + why +
               "); stop every process of the system to let it be rebuilt");
-        Log()->info("{}: PAS306I rebuilding unit table ({})", config.name, why);
+        Log()->info("{}: PAS194I rebuilding unit table ({})", config.name, why);
       }
     } else {
       ::munmap(p, st.st_size);
@@ -186,9 +186,9 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   }
   if (create) {
     if (::ftruncate(sys->fd_, 0) != 0 || ::ftruncate(sys->fd_, want) != 0)
-      return Status::FromErrno("PAS305E unit table " + path + ": ftruncate");
+      return Status::FromErrno("PAS190E unit table " + path + ": ftruncate");
     void* p = ::mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_SHARED, sys->fd_, 0);
-    if (p == MAP_FAILED) return Status::FromErrno("PAS305E unit table " + path + ": mmap");
+    if (p == MAP_FAILED) return Status::FromErrno("PAS190E unit table " + path + ": mmap");
     auto* t = static_cast<UnitTable*>(p);
     InitTable(t, config, want);
     t->magic.store(kTableMagic, std::memory_order_release);
@@ -204,7 +204,7 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
     }
   }
   if (sys->slot_ < 0)
-    return Status::Busy("PAS307E unit table " + path + ": all " + std::to_string(kMaxSlots) +
+    return Status::Busy("PAS195E unit table " + path + ": all " + std::to_string(kMaxSlots) +
                         " process slots are in use");
   for (uint32_t u = 0; u < sys->table_->unit_count; ++u) sys->ReapSlot(sys->table_->ucb(u), sys->slot_);
   sys->table_->slots[sys->slot_].pid.store(::getpid());
@@ -237,7 +237,7 @@ bool System::SlotAlive(int slot) const {
 
 Result<int> System::ClaimSlot(int* lock_fd) {
   int fd = ::open(table_path_.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("PAS305E unit table " + table_path_);
+  if (fd < 0) return Status::FromErrno("PAS190E unit table " + table_path_);
   for (int i = 0; i < kMaxSlots; ++i) {
     if (TryLockByte(fd, kLockBase + i, LockKind::kExclusive).ok()) {
       for (uint32_t u = 0; u < table_->unit_count; ++u) ReapSlot(table_->ucb(u), i);
@@ -248,7 +248,7 @@ Result<int> System::ClaimSlot(int* lock_fd) {
     }
   }
   ::close(fd);
-  return Status::Busy("PAS307E unit table " + table_path_ + ": all " + std::to_string(kMaxSlots) +
+  return Status::Busy("PAS195E unit table " + table_path_ + ": all " + std::to_string(kMaxSlots) +
                       " slots are in use");
 }
 
@@ -285,7 +285,7 @@ uint32_t System::ReapDeadInflight(UnitControlBlock* ucb) {
 
 Result<UnitStatus> System::Status(uint16_t devnum) const {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   UnitStatus s;
   s.devnum = u->devnum;
   s.device_type = u->device_type;
@@ -308,7 +308,7 @@ Result<UnitStatus> System::Status(uint16_t devnum) const {
 
 pas::Status System::Vary(uint16_t devnum, bool online) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   u->online.store(online ? 1 : 0, std::memory_order_seq_cst);
   Log()->info("{}: unit {} varied {}", name_, Hex4(devnum), online ? "online" : "offline");
   return pas::Status::Ok();
@@ -316,7 +316,7 @@ pas::Status System::Vary(uint16_t devnum, bool online) {
 
 pas::Status System::SetSwapContext(uint16_t devnum, const SwapContext& c) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   if (c.decision_path.size() >= kPathMax || c.target_image.size() >= kPathMax || c.job_id.size() >= 64)
     return pas::Status::InvalidArgument("unit " + Hex4(devnum) + ": swap context path too long");
   UcbLock lock(u);
@@ -338,7 +338,7 @@ pas::Status System::ClearSwapContext(uint16_t devnum) { return SetSwapContext(de
 // change means that I/O has ended and its data is in the image).
 pas::Status System::InstallIntercept(uint16_t devnum, int64_t timeout_us) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   {
     UcbLock lock(u);
     if (u->intercept.load() == 0) DirtyTrackBitmap(table_->bitmap(u), kBitmapTracks).Clear();
@@ -355,7 +355,7 @@ pas::Status System::InstallIntercept(uint16_t devnum, int64_t timeout_us) {
         break;
       }
       if (MonotonicMicros() - start > timeout_us)
-        return pas::Status::TimedOut("PAS309E unit " + Hex4(devnum) +
+        return pas::Status::TimedOut("PAS198E unit " + Hex4(devnum) +
                                      ": intercept installed but an I/O of slot " +
                                      std::to_string(i) + " did not finish in time");
       ::usleep(50);
@@ -367,7 +367,7 @@ pas::Status System::InstallIntercept(uint16_t devnum, int64_t timeout_us) {
 
 pas::Status System::RemoveIntercept(uint16_t devnum) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   u->intercept.store(0, std::memory_order_seq_cst);
   Log()->info("{}: unit {} intercept removed", name_, Hex4(devnum));
   return pas::Status::Ok();
@@ -375,7 +375,7 @@ pas::Status System::RemoveIntercept(uint16_t devnum) {
 
 Result<ckd::TrackSet> System::HarvestDirty(uint16_t devnum) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   ReapDeadInflight(u);
   uint32_t tracks = u->tracks.load();
   std::vector<uint64_t> words = DirtyTrackBitmap(table_->bitmap(u), kBitmapTracks).Harvest();
@@ -387,13 +387,13 @@ Result<ckd::TrackSet> System::HarvestDirty(uint16_t devnum) {
 
 Result<QuiesceInfo> System::Quiesce(uint16_t devnum, int64_t timeout_us) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   const uint32_t mine = static_cast<uint32_t>(slot_) + 1;
   uint32_t cur = 0;
   while (!u->quiesce.compare_exchange_strong(cur, mine, std::memory_order_seq_cst)) {
     if (cur == mine) break;
     if (SlotAlive(static_cast<int>(cur) - 1))
-      return pas::Status::Busy("PAS320E unit " + Hex4(devnum) + " is already quiesced by slot " +
+      return pas::Status::Busy("PAS198E unit " + Hex4(devnum) + " is already quiesced by slot " +
                                std::to_string(cur - 1));
     // The holder died: take the quiesce over (the unit stays held).
   }
@@ -419,7 +419,7 @@ Result<QuiesceInfo> System::Quiesce(uint16_t devnum, int64_t timeout_us) {
     }
     if (now - start > timeout_us) {
       Resume(devnum);
-      return pas::Status::TimedOut("PAS321E unit " + Hex4(devnum) + ": I/O did not drain within " +
+      return pas::Status::TimedOut("PAS198E unit " + Hex4(devnum) + ": I/O did not drain within " +
                                    std::to_string(timeout_us / 1000) + " ms; resumed");
     }
     intercept::FutexWait(&u->drain_seq, seen, 1000);
@@ -428,7 +428,7 @@ Result<QuiesceInfo> System::Quiesce(uint16_t devnum, int64_t timeout_us) {
 
 pas::Status System::SwitchImage(uint16_t devnum, const std::string& new_image) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   if (u->quiesce.load() != static_cast<uint32_t>(slot_) + 1)
     return pas::Status::InvalidArgument("unit " + Hex4(devnum) + ": SwitchImage needs the quiesce held by this process");
   if (new_image.size() >= kPathMax) return pas::Status::InvalidArgument("image path too long");
@@ -457,7 +457,7 @@ void System::EndQuiesce(UnitControlBlock* u) {
 
 pas::Status System::Resume(uint16_t devnum) {
   UnitControlBlock* u = FindUcb(devnum);
-  if (u == nullptr) return pas::Status::NotFound("PAS308E unit " + Hex4(devnum) + " is not defined in system " + name_);
+  if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   if (u->quiesce.load() == 0) return pas::Status::InvalidArgument("unit " + Hex4(devnum) + " is not quiesced");
   EndQuiesce(u);
   Log()->info("{}: unit {} resumed", name_, Hex4(devnum));
@@ -491,10 +491,10 @@ pas::Status System::RecoverDeadHolder(UnitControlBlock* u) {
     Put(u->target_image, kPathMax, "");
     Put(u->job_id, sizeof u->job_id, "");
     u->context_seq.fetch_add(1);
-    Log()->warn("{}: PAS322W unit {} quiesce holder died; followed decision {}", name_, unit,
+    Log()->warn("{}: PAS199W unit {} quiesce holder died; followed decision {}", name_, unit,
                 DecisionName(*d));
   } else {
-    Log()->warn("{}: PAS322W unit {} quiesce holder died; resumed", name_, unit);
+    Log()->warn("{}: PAS199W unit {} quiesce holder died; resumed", name_, unit);
   }
   EndQuiesce(u);
   return pas::Status::Ok();

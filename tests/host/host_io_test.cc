@@ -112,7 +112,7 @@ TEST_F(HostIoTest, DifferentConfigurationOfALiveSystemIsRefused) {
   SystemConfig other = MakeConfig("TESTSYS", {{0x1888, image_}});
   auto second = System::Attach(other);
   EXPECT_TRUE(second.status().IsInvalidArgument()) << second.status().ToString();
-  EXPECT_NE(std::string::npos, second.status().message().find("PAS303E"));
+  EXPECT_NE(std::string::npos, second.status().message().find("PAS192E"));
   sys->reset();
   auto rebuilt = System::Attach(other);  // nobody alive: rebuilt
   ASSERT_OK(rebuilt);
