@@ -191,6 +191,12 @@ int WorkloadCommand(int argc, char** argv) {
     return 12;
   }
   std::string sub = argv[1];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::printf("usage: pas workload run --unit UNIT --journal FILE [options]  (run --help)\n"
+                "       pas workload verify --journal FILE [--journal FILE...] --image IMAGE\n"
+                "Formats and decisions: doc/workload.md\n");
+    return 0;
+  }
   if (sub == "run") return WorkloadRun(argc - 1, argv + 1);
   if (sub == "verify") return WorkloadVerify(argc - 1, argv + 1);
   std::fprintf(stderr, "PAS170E workload: unknown subcommand '%s' (run, verify)\n", sub.c_str());
