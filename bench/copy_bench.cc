@@ -73,7 +73,8 @@ BenchVolumes& Volumes() {
   return v;
 }
 
-// state.range(0): 0 pread, 1 io_uring; (1): queue depth; (2): tracks per request.
+// state.range(0): 0 pread, 1 io_uring; (1): queue depth; (2): tracks per
+// request; (3): 1 to start writeback of each run as it is written.
 void BM_CopyVolume(benchmark::State& state) {
   BenchVolumes& v = Volumes();
   const bool uring = state.range(0) == 1;
@@ -92,6 +93,7 @@ void BM_CopyVolume(benchmark::State& state) {
   CopyOptions options;
   options.queue_depth = depth;
   options.tracks_per_request = static_cast<uint32_t>(state.range(2));
+  options.start_writeback = state.range(3) == 1;
   CopyEngine engine(*v.source, *v.target, *backend, options);
   ckd::TrackSet all(v.source->tracks());
   all.SetAll();
@@ -110,17 +112,20 @@ void BM_CopyVolume(benchmark::State& state) {
   state.SetLabel(backend->name());
 }
 BENCHMARK(BM_CopyVolume)
-    ->ArgNames({"uring", "qd", "tpr"})
-    ->Args({0, 1, 15})
-    ->Args({1, 1, 15})
-    ->Args({1, 2, 15})
-    ->Args({1, 4, 15})
-    ->Args({1, 8, 15})
-    ->Args({1, 16, 15})
-    ->Args({1, 8, 1})
-    ->Args({1, 8, 5})
-    ->Args({1, 4, 30})
-    ->Args({1, 4, 60})
+    ->ArgNames({"uring", "qd", "tpr", "wb"})
+    ->Args({0, 1, 15, 0})
+    ->Args({0, 1, 15, 1})
+    ->Args({1, 1, 15, 1})
+    ->Args({1, 2, 15, 1})
+    ->Args({1, 4, 15, 0})
+    ->Args({1, 4, 15, 1})
+    ->Args({1, 8, 15, 0})
+    ->Args({1, 8, 15, 1})
+    ->Args({1, 16, 15, 1})
+    ->Args({1, 8, 1, 1})
+    ->Args({1, 8, 5, 1})
+    ->Args({1, 4, 30, 1})
+    ->Args({1, 4, 60, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(2.0);

@@ -326,6 +326,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       // A run is on the target.
       slot.state = Slot::State::kFree;
       stats.bytes_written += slot.length;
+      if (options_.start_writeback) backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset, slot.length);
       for (uint32_t k = 0; k < slot.run.count; ++k) not_copied_.Clear(slot.run.first + k);
       (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += slot.run.count;
       tracks_done += slot.run.count;

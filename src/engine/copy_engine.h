@@ -44,6 +44,10 @@ inline constexpr int kEagainRetries = 1000;
 struct CopyOptions {
   unsigned queue_depth = 8;         // requests in flight (<= backend capacity)
   uint32_t tracks_per_request = 15; // slots per request: one 3390 cylinder
+  // Start the kernel's writeback of each run as soon as it is written
+  // (IoBackend::StartWriteback), so SyncTarget overlaps the copy instead
+  // of following it. Off by default: no gain measured (doc/copy-engine.md).
+  bool start_writeback = false;
   // Prefix of log lines and error messages: the unit or volume ("1887").
   std::string label;
   // Called from the copying thread after each completed request with the

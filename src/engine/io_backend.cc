@@ -2,6 +2,7 @@
 // Format of PAS_IO_FAULTS and the design: doc/copy-engine.md.
 #include "engine/io_backend.h"
 
+#include <fcntl.h>
 #include <liburing.h>
 #include <unistd.h>
 
@@ -236,6 +237,11 @@ bool Overlaps(uint64_t a_begin, uint64_t a_end, uint64_t b_begin, uint64_t b_end
 
 }  // namespace
 
+void IoBackend::StartWriteback(int fd, uint64_t offset, uint64_t length) {
+  ::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(length),
+                    SYNC_FILE_RANGE_WRITE);
+}
+
 Result<std::unique_ptr<IoBackend>> MakeUringBackend(unsigned queue_depth) {
   if (queue_depth == 0) return Status::InvalidArgument("io_uring queue depth 0");
   auto backend = std::make_unique<UringBackend>(queue_depth);
@@ -419,6 +425,10 @@ Result<std::span<const IoCompletion>> FaultInjectingBackend::Wait(unsigned min_c
     }
   }
   return std::span<const IoCompletion>(out_);
+}
+
+void FaultInjectingBackend::StartWriteback(int fd, uint64_t offset, uint64_t length) {
+  inner_->StartWriteback(fd, offset, length);
 }
 
 Status FaultInjectingBackend::Sync(int fd) {

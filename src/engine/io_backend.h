@@ -71,6 +71,12 @@ class IoBackend {
   // fdatasync(fd); blocks. IoError with the errno on failure.
   virtual Status Sync(int fd) = 0;
 
+  // Asks the kernel to start writing back [offset, offset+length) of fd
+  // (sync_file_range SYNC_FILE_RANGE_WRITE) so a later Sync has little
+  // left to do. A hint: does not wait for the data, errors are ignored
+  // (Sync reports them). May block briefly when the device queue is full.
+  virtual void StartWriteback(int fd, uint64_t offset, uint64_t length);
+
   // Requests submitted and not yet returned by Wait().
   virtual unsigned outstanding() const = 0;
 };
@@ -129,6 +135,7 @@ class FaultInjectingBackend final : public IoBackend {
   Status Submit(const IoRequest& req) override;
   Result<std::span<const IoCompletion>> Wait(unsigned min_complete) override;
   Status Sync(int fd) override;
+  void StartWriteback(int fd, uint64_t offset, uint64_t length) override;
   unsigned outstanding() const override;
 
   uint64_t reads_submitted() const { return reads_; }
