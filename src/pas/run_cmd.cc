@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <map>
@@ -16,7 +18,9 @@
 #include "ckd/device.h"
 #include "ckd/image.h"
 #include "ckd/label.h"
+#include "engine/job.h"
 #include "host/config.h"
+#include "monitor/monitor.h"
 #include "pas/command.h"
 #include "report/history.h"
 #include "report/messages.h"
@@ -187,6 +191,12 @@ void SimulateMounts(const statements::Plan& plan, const RunOptions& opt,
   }
 }
 
+// History records made by the engine for the volumes of this job.
+std::vector<report::HistoryRecord>& history_records() {
+  static std::vector<report::HistoryRecord> records;
+  return records;
+}
+
 // Executes a validated plan. The swap engine and the monitor plug in here;
 // until then SIMSWAP resolves and checks every MOUNT, and the other
 // functions list what they would process.
@@ -205,13 +215,48 @@ void ExecutePlan(const statements::Plan& plan, const RunOptions& opt, report::Re
                             {"duration", plan.duration_minutes
                                              ? std::to_string(plan.duration_minutes)
                                              : std::string("NOLIMIT")}});
+  } else {
+    for (const statements::Mount& m : plan.mounts) {
+      rep.Message("PAS330I", {{"function", function}, {"volser", m.volser},
+                              {"unit", m.swapunit_pattern}, {"line", std::to_string(m.where.line)}});
+    }
+  }
+  // The swap engine (src/engine/job.h) and the monitor (src/monitor/monitor.h).
+  auto path = host::ResolveConfigPath(opt.config_path);
+  Result<host::SystemConfig> config =
+      path.ok() ? host::LoadSystemConfig(*path) : Result<host::SystemConfig>(path.status());
+  if (!config.ok()) {
+    rep.Message("PAS150E", {{"reason", config.status().message()}});
+    rep.RaiseConditionCode(report::kCcJobFailed);
     return;
   }
-  for (const statements::Mount& m : plan.mounts) {
-    rep.Message("PAS330I", {{"function", function}, {"volser", m.volser},
-                            {"unit", m.swapunit_pattern}, {"line", std::to_string(m.where.line)}});
+  job.system = config->name;
+  if (plan.IsMonitor()) {
+    static std::atomic<bool> stop{false};
+    std::signal(SIGINT, [](int) { stop.store(true); });
+    std::signal(SIGTERM, [](int) { stop.store(true); });
+    monitor::MonitorOptions mo;
+    mo.unit_patterns = plan.monitor_units;
+    mo.dynmon = plan.dynmon;
+    mo.duration_minutes = plan.duration_minutes;
+    mo.max_tasks = plan.max_tasks;
+    mo.reporter = &rep;
+    mo.stop = &stop;
+    rep.RaiseConditionCode(monitor::RunMonitor(*config, mo));
+    return;
   }
-  if (plan.function == statements::Function::kSimSwap) SimulateMounts(plan, opt, rep, job);
+  report::ProgressReporter progress(stdout, report::ProgressReporter::ModeFor(stdout));
+  engine::JobOptions jo;
+  jo.reporter = &rep;
+  jo.progress = &progress;
+  // PAS_JOIN_TIMEOUT: seconds a system may take to join (default 30).
+  if (const char* t = std::getenv("PAS_JOIN_TIMEOUT"); t != nullptr && std::atoi(t) > 0) {
+    jo.join_timeout_us = int64_t{std::atoi(t)} * 1'000'000;
+  }
+  engine::JobResult result = engine::RunJob(plan, *config, jo);
+  job.volumes = result.volumes;
+  history_records() = result.history;
+  rep.RaiseConditionCode(result.condition_code);
 }
 
 void RecordHistory(const RunOptions& opt, const report::JobReport& job, report::Reporter& rep) {
@@ -219,6 +264,16 @@ void RecordHistory(const RunOptions& opt, const report::JobReport& job, report::
   auto dir = report::ResolveStateDir(opt.state_dir);
   if (!dir.ok()) {
     rep.Message("PAS503W", {{"path", "(none)"}, {"reason", dir.status().message()}});
+    return;
+  }
+  if (!history_records().empty()) {
+    for (const report::HistoryRecord& r : history_records()) {
+      Status s = report::AppendHistory(*dir, r);
+      if (!s.ok()) {
+        rep.Message("PAS503W", {{"path", *dir}, {"reason", s.message()}});
+        return;
+      }
+    }
     return;
   }
   for (const report::VolumeStats& v : job.volumes) {

@@ -83,6 +83,12 @@ constexpr MessageDef kMessages[] = {
      .explanation = "The image file of the unit could not be opened or is not a valid CKD "
                     "image. The volume was not processed.",
      .action = "Check the image file named in the configuration (dasdls can read it)."},
+    {.id = "PAS209E",
+     .text = "SOURCE UNIT={source} OF VOL={volser} IS NOT ONLINE ON SYSTEM {system}",
+     .explanation = "The job must run on a system that has the source volume online. The "
+                    "volume was not processed; nothing was written.",
+     .action = "Vary the source online on this system (`pas vary`) or run the job on a "
+               "system that has it online."},
     {.id = "PAS220I",
      .text = "SWAP OF VOL={volser} ANNOUNCED ON UNIT={target}; WAITING FOR {count} SYSTEM(S) "
              "TO JOIN",
@@ -195,6 +201,12 @@ constexpr MessageDef kMessages[] = {
      .explanation = "A joined system died or lost its lock; before commit the swap is aborted, "
                     "after commit the others complete it.",
      .action = "Check that system; restart its monitor."},
+    {.id = "PAS246W",
+     .text = "SWAP OF VOL={volser} IS COMMITTED BUT {what} FAILED: {reason}",
+     .explanation = "The swap itself is complete and durable; a step after the commit (the "
+                    "relabel of the old source, the moved marker, waiting for a system to "
+                    "confirm) did not finish. Condition code 4.",
+     .action = "Check the named step; the volume is on the target on every system."},
     {.id = "PAS250I",
      .text = "VOL={volser} {phase} PASS {pass} {percent}% ({done} OF {total} TRACKS), {dirty} "
              "UPDATED, {rate} MB/S, ETA {eta}",

@@ -1,0 +1,1078 @@
+#include "engine/job.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "base/fault_point.h"
+#include "base/log.h"
+#include "ckd/image.h"
+#include "ckd/label.h"
+#include "ckd/vtoc.h"
+#include "coord/area.h"
+#include "engine/copy_engine.h"
+#include "engine/io_backend.h"
+#include "engine/participant.h"
+#include "host/decision.h"
+#include "host/online_registry.h"
+#include "host/unit_table.h"
+
+namespace pas::engine {
+namespace {
+
+using coord::JobState;
+using coord::ParticipantState;
+using host::FormatDevnum;
+
+int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string TypeName(uint16_t t) { return FormatDevnum(t); }
+
+uint64_t NewJobId() {
+  std::random_device rd;
+  uint64_t id = (uint64_t{rd()} << 32) ^ rd() ^ static_cast<uint64_t>(WallMicros());
+  return id == 0 ? 1 : id;
+}
+
+// One MOUNT resolved against the system's units.
+struct VolumeTask {
+  statements::Mount mount;
+  uint16_t source = 0;
+  uint16_t target = 0;
+  std::string error;  // the message issued when resolution failed, "" when resolved
+};
+
+struct UnitLabel {
+  std::string image;
+  std::string volser;
+};
+
+class VolumeJob {
+ public:
+  VolumeJob(const statements::Plan& plan, host::System& sys, const JobOptions& o, const VolumeTask& t)
+      : plan_(plan), sys_(sys), o_(o), rep_(*o.reporter), t_(t), log_(Logger("engine")) {
+    st_.function = statements::FunctionName(plan.function);
+    st_.volser = t.mount.volser;
+    st_.source_unit = FormatDevnum(t.source);
+    st_.target_unit = FormatDevnum(t.target);
+    st_.status = "FAILED";
+    st_.condition_code = report::kCcVolumeFailed;
+  }
+
+  void Run() {
+    start_us_ = o_.clock->NowMicros();
+    cpu_start_ = CpuSeconds();
+    rep_.Message("PAS200I", {{"function", st_.function}, {"volser", st_.volser},
+                             {"source", st_.source_unit}, {"target", st_.target_unit}});
+    bool ok = Validate();
+    phases_.validate = Since(start_us_);
+    if (ok) {
+      if (plan_.function == statements::Function::kSimSwap) {
+        Simulate();
+      } else {
+        Operate();
+      }
+    }
+    if (own_thread_.joinable()) own_thread_.join();
+    st_.elapsed_minutes = Since(start_us_) / 60.0;
+    st_.cpu_seconds = std::max(copy_.cpu_seconds, CpuSeconds() - cpu_start_);
+    if (o_.progress) o_.progress->Finish(st_.volser);
+  }
+
+  const report::VolumeStats& stats() const { return st_; }
+  report::HistoryRecord History(const std::string& system) const {
+    report::HistoryRecord r;
+    r.time = o_.clock->WallSeconds();
+    r.system = system;
+    r.volser = st_.volser;
+    r.function = st_.function;
+    r.status = st_.status;
+    r.condition_code = st_.condition_code;
+    r.source_unit = st_.source_unit;
+    r.target_unit = st_.target_unit;
+    r.phases = phases_;
+    r.tracks_copied = st_.tracks_swapped;
+    r.tracks_recopied = st_.tracks_recopied;
+    r.passes = st_.passes;
+    r.longest_pause_ms = st_.longest_pause_ms;
+    r.copy_rate_mbps = copy_rate_mbps_;
+    r.message = failure_;
+    return r;
+  }
+
+ private:
+  // ---------------------------------------------------------------- helpers
+  double Since(int64_t us) const { return static_cast<double>(o_.clock->NowMicros() - us) / 1e6; }
+
+  static double CpuSeconds() {
+    struct rusage ru;
+    if (::getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  }
+
+  // Fails the volume before anything was written.
+  bool Reject(std::string_view id, std::initializer_list<report::Arg> args) {
+    failure_ = rep_.Message(id, args);
+    return false;
+  }
+
+  void Progress(const std::string& phase, uint64_t done, uint64_t total, uint64_t dirty) {
+    if (!o_.progress) return;
+    report::VolumeProgress p;
+    p.volser = st_.volser;
+    p.source_unit = st_.source_unit;
+    p.target_unit = st_.target_unit;
+    p.phase = phase;
+    p.pass = std::max<uint32_t>(1, st_.passes);
+    p.tracks_done = done;
+    p.tracks_total = total;
+    p.dirty_tracks = dirty;
+    p.bytes_done = copy_.bytes_read + pass_bytes_;
+    o_.progress->Update(p);
+  }
+
+  // --------------------------------------------------------------- validate
+  bool Validate() {
+    auto ss = sys_.Status(t_.source);
+    if (!ss.ok()) return Reject("PAS208E", {{"unit", st_.source_unit}, {"reason", ss.status().message()}});
+    if (!ss->online) {
+      return Reject("PAS209E", {{"source", st_.source_unit}, {"volser", st_.volser}, {"system", sys_.name()}});
+    }
+    source_path_ = ss->image_path;
+    auto ts = sys_.Status(t_.target);
+    if (!ts.ok()) return Reject("PAS208E", {{"unit", st_.target_unit}, {"reason", ts.status().message()}});
+    target_path_ = ts->image_path;
+    auto src = ckd::CkdImage::Open(source_path_, /*writable=*/false);
+    if (!src.ok()) return Reject("PAS208E", {{"unit", st_.source_unit}, {"reason", src.status().message()}});
+    auto tgt = ckd::CkdImage::Open(target_path_, /*writable=*/false);
+    if (!tgt.ok()) return Reject("PAS208E", {{"unit", st_.target_unit}, {"reason", tgt.status().message()}});
+    st_.cylinders = src->cylinders();
+    st_.device_type = TypeName(src->geometry().device_type);
+    const std::string scyl = std::to_string(src->cylinders()), tcyl = std::to_string(tgt->cylinders());
+    if (source_path_ == target_path_) {
+      return Reject("PAS313E", {{"volser", st_.volser}, {"unit", st_.target_unit}});
+    }
+    if (src->geometry().device_type != tgt->geometry().device_type ||
+        src->slot_size() != tgt->slot_size()) {
+      return Reject("PAS207E", {{"source", st_.source_unit}, {"source_type", TypeName(src->geometry().device_type)},
+                                {"target", st_.target_unit}, {"target_type", TypeName(tgt->geometry().device_type)}});
+    }
+    if (tgt->cylinders() < src->cylinders()) {
+      return Reject("PAS202E", {{"target", st_.target_unit}, {"source", st_.source_unit},
+                                {"target_cyls", tcyl}, {"source_cyls", scyl}});
+    }
+    if (tgt->cylinders() > src->cylinders() && !plan_.larger_size_ok) {
+      return Reject("PAS203E", {{"target", st_.target_unit}, {"source", st_.source_unit},
+                                {"target_cyls", tcyl}, {"source_cyls", scyl}});
+    }
+    if (src->tracks() > coord::kMaxTracks || tgt->tracks() > coord::kMaxTracks) {
+      return Reject("PAS208E", {{"unit", st_.target_unit}, {"reason", "volume larger than 65536 cylinders"}});
+    }
+    if (ts->online) return Reject("PAS204E", {{"target", st_.target_unit}, {"system", sys_.name()}});
+    auto tonline = host::ListOnlineSystems(target_path_);
+    if (!tonline.ok()) {
+      return Reject("PAS205E", {{"target", st_.target_unit}, {"reason", tonline.status().message()}});
+    }
+    if (!tonline->empty()) {
+      for (const auto& s : *tonline) rep_.Message("PAS204E", {{"target", st_.target_unit}, {"system", s.name}});
+      failure_ = "target online";
+      return false;
+    }
+    auto area = coord::CoordinationArea::Open(target_path_, coord::CoordinationArea::Mode::kReadOnly);
+    if (area.ok() && (area->JobAlive() || area->AnyParticipantAlive())) {
+      return Reject("PAS205E", {{"target", st_.target_unit}, {"reason", "another swap job is using it"}});
+    }
+    auto marker = host::ReadMarker(source_path_);
+    if (marker.ok() && marker->frozen) {
+      auto d = host::ReadDecision(marker->decision_path);
+      if (d.ok() && *d == host::Decision::kNone) {
+        return Reject("PAS205E", {{"target", st_.target_unit},
+                                  {"reason", "a swap of the source volume is in progress"}});
+      }
+    }
+    if (plan_.check_target) {
+      auto label = ckd::ReadVolumeLabel(*tgt);
+      if (label.ok()) {
+        auto vtoc = ckd::ReadVtoc(*tgt);
+        bool empty = vtoc.ok() && vtoc->datasets.empty();
+        if (!empty) {
+          return Reject("PAS206E", {{"target", st_.target_unit}, {"target_volser", label->volser}});
+        }
+      }
+    }
+    source_cyls_ = src->cylinders();
+    target_cyls_ = tgt->cylinders();
+    rep_.Message("PAS201I", {{"target", st_.target_unit}, {"volser", st_.volser},
+                             {"device_type", st_.device_type}, {"target_cyls", tcyl}, {"source_cyls", scyl}});
+    return true;
+  }
+
+  // --------------------------------------------------------------- SIMSWAP
+  void Simulate() {
+    rep_.Message("PAS260I", {{"volser", st_.volser}, {"source", st_.source_unit},
+                             {"source_type", st_.device_type}, {"source_cyls", std::to_string(source_cyls_)},
+                             {"target", st_.target_unit}, {"target_type", st_.device_type},
+                             {"target_cyls", std::to_string(target_cyls_)}});
+    std::vector<coord::WatcherSlot> watchers;
+    auto area = coord::CoordinationArea::Open(target_path_, coord::CoordinationArea::Mode::kReadOnly);
+    if (area.ok()) watchers = area->LiveWatchers();
+    auto online = host::ListOnlineSystems(source_path_);
+    if (!online.ok()) {
+      rep_.Message("PAS264E", {{"volser", st_.volser}});
+      failure_ = online.status().message();
+      return;
+    }
+    int cc = report::kCcOk;
+    for (const auto& s : *online) {
+      if (s.name == sys_.name()) {
+        rep_.Message("PAS261I", {{"volser", st_.volser}, {"system", s.name}, {"source", FormatDevnum(s.devnum)},
+                                 {"state", "NOT NEEDED (THE JOB RUNS HERE)"}});
+        continue;
+      }
+      bool up = std::any_of(watchers.begin(), watchers.end(),
+                            [&](const coord::WatcherSlot& w) { return w.system == s.name; });
+      if (plan_.IsExcluded(s.name)) {
+        rep_.Message("PAS226E", {{"system", s.name}, {"volser", st_.volser}});
+        cc = report::kCcVolumeFailed;
+      } else if (up) {
+        rep_.Message("PAS261I", {{"volser", st_.volser}, {"system", s.name}, {"source", FormatDevnum(s.devnum)},
+                                 {"state", "UP"}});
+      } else {
+        rep_.Message("PAS262W", {{"volser", st_.volser}, {"system", s.name}, {"source", FormatDevnum(s.devnum)}});
+        cc = std::max(cc, report::kCcWarning);
+      }
+    }
+    if (cc >= report::kCcVolumeFailed) {
+      rep_.Message("PAS264E", {{"volser", st_.volser}});
+      failure_ = "SIMSWAP found errors";
+      st_.condition_code = cc;
+      return;
+    }
+    rep_.Message("PAS265I", {{"volser", st_.volser}});
+    st_.status = "SIMULATED";
+    st_.condition_code = cc;
+  }
+
+  // ------------------------------------------------- SWAP, SWAPDUMP, SIMSWAPMON
+  void Operate() {
+    if (!Announce()) return;
+    swap_start_us_ = o_.clock->NowMicros();
+    int64_t t = o_.clock->NowMicros();
+    bool ok = Join();
+    phases_.join = Since(t);
+    if (ok && plan_.function == statements::Function::kSimSwapMon) {
+      FinishSimSwapMon();
+      return;
+    }
+    if (ok) ok = CopyPass();
+    if (ok) ok = RecopyPasses();
+    if (ok) ok = QuiesceAndFinalCopy();
+    if (ok) ok = Commit();
+    if (!ok) {
+      Abort();
+      return;
+    }
+    Complete();
+  }
+
+  Status WriteHeader(JobState state) {
+    header_.state = state;
+    header_.updated_us = WallMicros();
+    return area_->WriteHeader(header_);
+  }
+
+  bool Announce() {
+    auto area = coord::CoordinationArea::Open(target_path_, coord::CoordinationArea::Mode::kCreate);
+    if (!area.ok()) return Reject("PAS205E", {{"target", st_.target_unit}, {"reason", area.status().message()}});
+    area_.emplace(std::move(area).value());
+    Status s = area_->TryLockJob();
+    if (!s.ok()) return Reject("PAS205E", {{"target", st_.target_unit}, {"reason", "another swap job holds it"}});
+    if (area_->AnyParticipantAlive()) {
+      return Reject("PAS205E", {{"target", st_.target_unit}, {"reason", "a system is still following a swap"}});
+    }
+    header_.job_id = NewJobId();
+    decision_path_ = DecisionPath(target_path_, header_.job_id);
+    s = area_->ClearParticipants();
+    if (s.ok()) s = host::FreezeRegistry(source_path_, decision_path_, target_path_);
+    if (!s.ok()) return Reject("PAS205E", {{"target", st_.target_unit}, {"reason", s.message()}});
+    announced_ = true;
+    // From the freeze on, a system that was not yet using the source waits
+    // for the decision before it can; the list below is complete.
+    auto online = host::ListOnlineSystems(source_path_);
+    if (!online.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", online.status().message()}});
+      Abort();
+      return false;
+    }
+    std::vector<std::string> expected;
+    for (const auto& sys : *online) {
+      if (std::find(expected.begin(), expected.end(), sys.name) == expected.end()) expected.push_back(sys.name);
+    }
+    for (const auto& ex : plan_.excludes) {
+      if (std::find(expected.begin(), expected.end(), ex.system) != expected.end()) {
+        failure_ = rep_.Message("PAS226E", {{"system", ex.system}, {"volser", st_.volser}});
+        Abort();
+        return false;
+      }
+      rep_.Message("PAS225I", {{"system", ex.system}, {"volser", st_.volser}});
+    }
+    if (expected.size() > coord::kMaxParticipants) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "more than 32 systems"}});
+      Abort();
+      return false;
+    }
+    auto src = ckd::CkdImage::Open(source_path_, false);
+    if (!src.ok()) {
+      failure_ = rep_.Message("PAS208E", {{"unit", st_.source_unit}, {"reason", src.status().message()}});
+      Abort();
+      return false;
+    }
+    header_.function = plan_.function == statements::Function::kSwap       ? coord::JobFunction::kSwap
+                       : plan_.function == statements::Function::kSwapDump ? coord::JobFunction::kSwapDump
+                                                                           : coord::JobFunction::kSimSwapMon;
+    header_.tracks = src->tracks();
+    header_.cylinders = src->cylinders();
+    header_.heads = static_cast<uint16_t>(src->geometry().heads);
+    header_.device_type = src->geometry().device_type;
+    header_.source_devnum = t_.source;
+    header_.target_devnum = t_.target;
+    header_.job_pid = static_cast<uint32_t>(::getpid());
+    header_.created_us = WallMicros();
+    header_.volser = st_.volser;
+    header_.job_system = sys_.name();
+    header_.expected = expected;
+    header_.source_path = source_path_;
+    header_.target_path = target_path_;
+    s = WriteHeader(JobState::kAnnounced);
+    if (!s.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", s.message()}});
+      Abort();
+      return false;
+    }
+    rep_.Message("PAS220I", {{"volser", st_.volser}, {"target", st_.target_unit},
+                             {"count", std::to_string(expected.size())}});
+    FaultPoint("job.announce");
+    int own = header_.ParticipantIndex(sys_.name());
+    if (own >= 0) StartOwnParticipant(static_cast<uint32_t>(own));
+    return true;
+  }
+
+  void StartOwnParticipant(uint32_t index) {
+    own_opts_.system = &sys_;
+    own_opts_.source_devnum = t_.source;
+    own_opts_.target_devnum = t_.target;
+    own_opts_.in_job = true;
+    own_opts_.say = [this](const std::string& line) { rep_.Line(line); };
+    own_opts_.clock = o_.clock;
+    own_index_ = static_cast<int>(index);
+    own_thread_ = std::thread([this, index, header = header_] {
+      auto r = RunParticipant(header, index, own_opts_);
+      if (!r.ok()) log_->error("{}: this system's part in the swap: {}", st_.volser, r.status().ToString());
+    });
+  }
+
+  // The participant block of `i` for this job, if written.
+  std::optional<coord::ParticipantBlock> Block(uint32_t i, Status* err) {
+    auto b = area_->ReadParticipant(i);
+    if (!b.ok()) {
+      if (!b.status().IsNotFound()) *err = b.status();
+      return std::nullopt;
+    }
+    if (b->job_id != header_.job_id) return std::nullopt;
+    return std::move(b).value();
+  }
+
+  std::string Names(const std::vector<uint32_t>& idx) const {
+    std::string s;
+    for (uint32_t i : idx) s += (s.empty() ? "" : ",") + header_.expected[i];
+    return s;
+  }
+
+  bool Join() {
+    const size_t n = header_.expected.size();
+    active_.assign(n, false);
+    std::vector<bool> dropped(n, false);
+    const int64_t start = o_.clock->NowMicros();
+    int64_t deadline = start + o_.join_timeout_us;
+    const int64_t stop_at = start + int64_t{plan_.stop_after_minutes} * 60'000'000;
+    int64_t last_registry_check = 0;
+    int retry = 0;
+    for (;;) {
+      std::vector<uint32_t> missing;
+      for (uint32_t i = 0; i < n; ++i) {
+        if (active_[i] || dropped[i]) continue;
+        Status err;
+        auto b = Block(i, &err);
+        if (!err.ok()) {
+          failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", err.message()}});
+          return false;
+        }
+        if (b && b->state == ParticipantState::kDeclined) {
+          failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
+                                              {"reason", "SYSTEM " + b->system + " DECLINED: " + b->note}});
+          return false;
+        }
+        if (b) {
+          active_[i] = true;
+          if (b->system != sys_.name()) {
+            rep_.Message("PAS233I", {{"system", b->system}, {"serial", b->serial.empty() ? "NONE" : b->serial},
+                                     {"volser", st_.volser}, {"source", FormatDevnum(b->source_devnum)},
+                                     {"target", FormatDevnum(b->target_devnum)}});
+          }
+          continue;
+        }
+        missing.push_back(i);
+      }
+      for (uint32_t i = 0; i < n; ++i) {
+        if (active_[i] && !area_->ParticipantAlive(i)) {
+          Status err;
+          auto b = Block(i, &err);
+          if (!b || b->state != ParticipantState::kLeft) {
+            failure_ = rep_.Message("PAS245E", {{"system", header_.expected[i]}, {"volser", st_.volser}});
+            return false;
+          }
+        }
+      }
+      if (missing.empty()) break;
+      int64_t now = o_.clock->NowMicros();
+      if (now - last_registry_check > 100'000) {
+        // A system whose every process with the source online died can no
+        // longer write it; it is not waited for (and cannot come back
+        // without following the decision: the registry is frozen).
+        last_registry_check = now;
+        auto online = host::ListOnlineSystems(source_path_);
+        if (online.ok()) {
+          for (uint32_t i : missing) {
+            bool live = std::any_of(online->begin(), online->end(),
+                                    [&](const host::OnlineSystem& s) { return s.name == header_.expected[i]; });
+            if (!live) {
+              dropped[i] = true;
+              log_->info("{}: system {} no longer has the source online; not waited for", st_.volser,
+                         header_.expected[i]);
+            }
+          }
+        }
+      }
+      if (now >= stop_at) {
+        failure_ = rep_.Message("PAS224E", {{"volser", st_.volser},
+                                            {"minutes", std::to_string(plan_.stop_after_minutes)}});
+        return false;
+      }
+      if (now >= deadline) {
+        ++retry;
+        switch (plan_.nonresponding) {
+          case statements::NonResponding::kFail:
+            failure_ = rep_.Message("PAS222E", {{"systems", Names(missing)}, {"volser", st_.volser},
+                                                {"seconds", std::to_string(o_.join_timeout_us / 1'000'000)}});
+            return false;
+          case statements::NonResponding::kRetry:
+            rep_.Message("PAS223W", {{"count", std::to_string(missing.size())}, {"volser", st_.volser},
+                                     {"retry", std::to_string(retry)}});
+            break;
+          case statements::NonResponding::kMsg:
+            rep_.Message("PAS221W", {{"systems", Names(missing)}, {"volser", st_.volser},
+                                     {"retry", std::to_string(retry)}});
+            break;
+        }
+        (void)WriteHeader(JobState::kAnnounced);  // announce again
+        deadline = now + o_.join_timeout_us;
+      }
+      o_.clock->SleepMicros(o_.poll_us);
+    }
+    FaultPoint("job.join");
+    return true;
+  }
+
+  // Asks every active participant for a handover (and to quiesce when
+  // `quiesce`), waits for all acknowledgements and returns the union.
+  std::optional<ckd::TrackSet> Handover(bool quiesce) {
+    header_.harvest_seq++;
+    if (quiesce) header_.quiesce_seq = 1;
+    Status s = WriteHeader(quiesce ? JobState::kQuiesce : JobState::kRecopy);
+    if (!s.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", s.message()}});
+      return std::nullopt;
+    }
+    const int64_t deadline = o_.clock->NowMicros() + o_.quiesce_timeout_us;
+    ckd::TrackSet all(header_.tracks);
+    std::vector<bool> done(active_.size(), false);
+    for (;;) {
+      bool waiting = false;
+      for (uint32_t i = 0; i < active_.size(); ++i) {
+        if (!active_[i] || done[i]) continue;
+        Status err;
+        auto b = Block(i, &err);
+        if (!err.ok()) {
+          failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", err.message()}});
+          return std::nullopt;
+        }
+        if (b && b->state == ParticipantState::kDeclined) {
+          failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
+                                              {"reason", "SYSTEM " + b->system + " DECLINED: " + b->note}});
+          return std::nullopt;
+        }
+        bool acked = b && b->harvest_ack >= header_.harvest_seq &&
+                     (!quiesce || (b->state == ParticipantState::kQuiesced && b->quiesce_ack >= header_.quiesce_seq));
+        if (acked) {
+          auto words = area_->ReadBitmap(i, header_.tracks, b->bitmap_crc);
+          if (!words.ok()) {
+            failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", words.status().message()}});
+            return std::nullopt;
+          }
+          for (size_t w = 0; w < words->size(); ++w) {
+            uint64_t bits = (*words)[w];
+            while (bits) {
+              int b0 = __builtin_ctzll(bits);
+              all.Set(static_cast<uint32_t>(w * 64 + b0));
+              bits &= bits - 1;
+            }
+          }
+          done[i] = true;
+          continue;
+        }
+        if (!area_->ParticipantAlive(i)) {
+          failure_ = rep_.Message("PAS245E", {{"system", header_.expected[i]}, {"volser", st_.volser}});
+          return std::nullopt;
+        }
+        waiting = true;
+      }
+      if (!waiting) break;
+      if (o_.clock->NowMicros() > deadline) {
+        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
+                                            {"reason", quiesce ? "NOT EVERY SYSTEM QUIESCED IN TIME"
+                                                               : "NOT EVERY SYSTEM HANDED OVER IN TIME"}});
+        return std::nullopt;
+      }
+      o_.clock->SleepMicros(o_.poll_us);
+    }
+    return all;
+  }
+
+  // Copies `set`; a failed copy of a track written concurrently goes to
+  // `pending_` for the next pass (at most a few times), a write failure or a
+  // failure while quiesced fails the volume.
+  bool CopySet(CopyEngine& engine, const ckd::TrackSet& set, bool final_pass) {
+    auto r = engine.CopyTracks(set);
+    if (r.ok()) {
+      copy_ += *r;
+      pass_bytes_ = 0;
+      return true;
+    }
+    if (!final_pass && r.status().IsCorruption() && ++copy_retries_ <= 3) {
+      log_->warn("{}: {}; retried in the next pass", st_.volser, r.status().ToString());
+      engine.not_copied().ForEach([&](uint32_t t) { pending_.Set(t); });
+      return true;
+    }
+    failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", r.status().message()}});
+    return false;
+  }
+
+  bool OpenCopy() {
+    auto src = ckd::CkdImage::Open(source_path_, /*writable=*/false);
+    auto tgt = src.ok() ? ckd::CkdImage::Open(target_path_, /*writable=*/true) : Result<ckd::CkdImage>(src.status());
+    if (!tgt.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", tgt.status().message()}});
+      return false;
+    }
+    src_.emplace(std::move(src).value());
+    tgt_.emplace(std::move(tgt).value());
+    backend_ = MakeAutoBackend(o_.queue_depth);
+    CopyOptions co;
+    co.queue_depth = o_.queue_depth;
+    co.tracks_per_request = src_->geometry().heads;
+    co.label = st_.volser;
+    co.progress = [this](uint64_t done) {
+      pass_bytes_ = done * src_->slot_size();
+      Progress(phase_, done, pass_total_, 0);
+    };
+    engine_ = std::make_unique<CopyEngine>(*src_, *tgt_, *backend_, co);
+    pending_ = ckd::TrackSet(src_->tracks());
+    return true;
+  }
+
+  bool CopyPass() {
+    int64_t t = o_.clock->NowMicros();
+    if (!OpenCopy()) return false;
+    (void)WriteHeader(JobState::kCopy);
+    // The VTOC may be rewritten by a system while we read it: re-read a
+    // few times; without a readable VTOC every track is copied.
+    Result<ckd::Vtoc> vtoc = Status::NotFound("");
+    for (int i = 0; i < 3 && !vtoc.ok(); ++i) vtoc = ckd::ReadVtoc(*src_);
+    ckd::TrackSet to_copy(src_->tracks());
+    if (vtoc.ok()) {
+      to_copy = ckd::TracksToCopy(*vtoc, src_->tracks());
+      st_.datasets_processed = vtoc->datasets.size();
+    } else {
+      log_->warn("{}: VTOC unreadable ({}); copying every track", st_.volser, vtoc.status().ToString());
+      to_copy.SetAll();
+    }
+    ckd::TrackSet to_format(tgt_->tracks());
+    for (uint32_t i = 0; i < tgt_->tracks(); ++i)
+      if (i >= src_->tracks() || !to_copy.Test(i)) to_format.Set(i);
+    const uint32_t n = to_copy.Count();
+    rep_.Message("PAS230I", {{"volser", st_.volser}, {"tracks", report::FormatThousands(n)}});
+    phase_ = "COPY";
+    pass_total_ = n;
+    st_.passes = 1;
+    CopyStats before = copy_;
+    if (!CopySet(*engine_, to_copy, false)) return false;
+    auto f = engine_->FormatTracks(to_format);
+    if (!f.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", f.status().message()}});
+      return false;
+    }
+    copy_ += *f;
+    copied_tracks_ += n;
+    double secs = std::max(1e-6, Since(t));
+    copy_rate_mbps_ = static_cast<double>(copy_.bytes_read - before.bytes_read) / 1e6 / secs;
+    rep_.Message("PAS231I", {{"volser", st_.volser}, {"tracks", report::FormatThousands(n)},
+                             {"seconds", Fixed(secs, 2)}, {"rate", Fixed(copy_rate_mbps_, 1)}});
+    phases_.copy = Since(t);
+    FaultPoint("job.copy");
+    return true;
+  }
+
+  bool RecopyPasses() {
+    int64_t t = o_.clock->NowMicros();
+    uint32_t previous = UINT32_MAX;
+    for (int pass = 1; pass <= kMaxRecopyPasses; ++pass) {
+      auto set = Handover(false);
+      if (!set) return false;
+      pending_.ForEach([&](uint32_t tr) { set->Set(tr); });
+      pending_ = ckd::TrackSet(src_->tracks());
+      const uint32_t n = set->Count();
+      rep_.Message("PAS232I", {{"pass", std::to_string(pass)}, {"volser", st_.volser},
+                               {"tracks", report::FormatThousands(n)}});
+      if (n == 0) break;
+      phase_ = "RECOPY";
+      pass_total_ = n;
+      st_.passes++;
+      if (!CopySet(*engine_, *set, false)) return false;
+      copied_tracks_ += n;
+      recopied_tracks_ += n;
+      FaultPoint("job.recopy");
+      if (n <= kConvergedTracks) break;
+      if (n >= previous) {
+        // Not converging: more passes would not shrink the set. The final
+        // copy under quiesce is bounded by this pass's set.
+        log_->info("{}: dirty set stopped shrinking at pass {} ({} tracks)", st_.volser, pass, n);
+        break;
+      }
+      previous = n;
+    }
+    // Flush what is copied so far now, so the sync under quiesce only
+    // has the final tracks to write.
+    (void)engine_->SyncTarget();
+    phases_.recopy = Since(t);
+    return true;
+  }
+
+  bool QuiesceAndFinalCopy() {
+    int64_t t = o_.clock->NowMicros();
+    auto set = Handover(true);
+    if (!set) return false;
+    phases_.quiesce = Since(t);
+    FaultPoint("job.quiesce");
+    // Commit needs everyone: a system using the source that is not a
+    // quiesced participant now (it registered in a race with the freeze)
+    // could still write it.
+    auto online = host::ListOnlineSystems(source_path_);
+    if (!online.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", online.status().message()}});
+      return false;
+    }
+    for (const auto& s : *online) {
+      int i = header_.ParticipantIndex(s.name);
+      if (i < 0 || !active_[i]) {
+        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
+                                            {"reason", "SYSTEM " + s.name + " BROUGHT THE SOURCE ONLINE DURING THE SWAP"}});
+        return false;
+      }
+    }
+    t = o_.clock->NowMicros();
+    pending_.ForEach([&](uint32_t tr) { set->Set(tr); });
+    const uint32_t n = set->Count();
+    size_t count = std::count(active_.begin(), active_.end(), true);
+    rep_.Message("PAS235I", {{"volser", st_.volser}, {"count", std::to_string(count)},
+                             {"tracks", report::FormatThousands(n)}});
+    (void)WriteHeader(JobState::kFinal);
+    phase_ = "FINAL";
+    pass_total_ = n;
+    st_.passes++;
+    if (n > 0 && !CopySet(*engine_, *set, true)) return false;
+    copied_tracks_ += n;
+    recopied_tracks_ += n;
+    FaultPoint("job.final_copy");
+    if (target_cyls_ > source_cyls_) {
+      // The target's VTOC must describe its real size (rule 6). Done while
+      // every system is quiesced, before the commit.
+      Status s = ckd::ResizeVtoc(*tgt_, target_cyls_);
+      if (!s.ok()) {
+        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VTOC resize: " + s.message()}});
+        return false;
+      }
+    }
+    Status s = engine_->SyncTarget();
+    if (s.ok()) s = tgt_->Sync();
+    if (!s.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", s.message()}});
+      return false;
+    }
+    phases_.final_copy = Since(t);
+    FaultPoint("job.before_commit");
+    return true;
+  }
+
+  bool Commit() {
+    for (uint32_t i = 0; i < active_.size(); ++i) {
+      if (active_[i] && !area_->ParticipantAlive(i)) {
+        failure_ = rep_.Message("PAS245E", {{"system", header_.expected[i]}, {"volser", st_.volser}});
+        return false;
+      }
+    }
+    const bool swap = plan_.function == statements::Function::kSwap;
+    auto d = host::Decide(decision_path_, swap ? host::Decision::kSwap : host::Decision::kSource);
+    if (!d.ok()) {
+      // The decision may or may not exist: read it back; a SWAP is final.
+      auto again = host::ReadDecision(decision_path_);
+      if (!again.ok() || *again == host::Decision::kNone) {
+        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", d.status().message()}});
+        return false;
+      }
+      d = *again;
+    }
+    decided_ = *d;
+    if (swap && *d != host::Decision::kSwap) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
+                                          {"reason", "A SYSTEM DECIDED TO STAY ON THE SOURCE"}});
+      return false;
+    }
+    (void)WriteHeader(JobState::kDecided);
+    if (swap) rep_.Message("PAS236I", {{"volser", st_.volser}, {"target", st_.target_unit}});
+    FaultPoint("job.after_commit");
+    return true;
+  }
+
+  // Waits until every active participant has followed the decision (or
+  // died: its system's I/O then follows the decision by itself).
+  void WaitFollowed() {
+    const int64_t deadline = o_.clock->NowMicros() + o_.follow_timeout_us;
+    std::vector<bool> done(active_.size(), false);
+    for (;;) {
+      bool waiting = false;
+      for (uint32_t i = 0; i < active_.size(); ++i) {
+        if (!active_[i] || done[i]) continue;
+        Status err;
+        auto b = Block(i, &err);
+        bool followed = b && (b->state == ParticipantState::kSwapped || b->state == ParticipantState::kResumed ||
+                              b->state == ParticipantState::kLeft || b->state == ParticipantState::kDeclined);
+        if (followed || !area_->ParticipantAlive(i)) {
+          done[i] = true;
+          if (b) {
+            blocks_.push_back(*b);
+            double ms = static_cast<double>(b->longest_pause_us) / 1000.0;
+            if (ms > st_.longest_pause_ms) {
+              st_.longest_pause_ms = ms;
+              st_.longest_pause_system = b->system;
+            }
+          }
+          continue;
+        }
+        waiting = true;
+      }
+      if (!waiting) return;
+      if (o_.clock->NowMicros() > deadline) {
+        rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "WAITING FOR EVERY SYSTEM"},
+                                 {"reason", "a system did not confirm in time"}});
+        return;
+      }
+      o_.clock->SleepMicros(o_.poll_us);
+    }
+  }
+
+  void FinishSimSwapMon() {
+    auto d = host::Decide(decision_path_, host::Decision::kSource);
+    decided_ = d.ok() ? *d : host::Decision::kSource;
+    WaitFollowed();
+    for (const auto& b : blocks_) {
+      int64_t ms = std::max<int64_t>(0, (b.updated_us - b.joined_us) / 1000);
+      rep_.Message("PAS263I", {{"volser", st_.volser}, {"system", b.system}, {"ms", std::to_string(ms)}});
+    }
+    (void)host::ClearFreeze(source_path_);
+    (void)WriteHeader(JobState::kDone);
+    rep_.Message("PAS265I", {{"volser", st_.volser}});
+    st_.status = "SIMULATED";
+    st_.condition_code = report::kCcOk;
+  }
+
+  void Abort() {
+    if (announced_) {
+      auto d = host::Decide(decision_path_, host::Decision::kSource);
+      if (d.ok() && *d == host::Decision::kSwap) {
+        // Cannot happen before our own commit; treat as committed.
+        decided_ = host::Decision::kSwap;
+        Complete();
+        return;
+      }
+      WaitFollowed();
+      (void)host::ClearFreeze(source_path_);
+      (void)WriteHeader(JobState::kFailed);
+      rep_.Message("PAS243E", {{"volser", st_.volser}, {"reason", failure_.empty() ? "FAILED" : failure_},
+                               {"source", st_.source_unit}});
+    }
+    st_.status = "FAILED";
+    st_.condition_code = report::kCcVolumeFailed;
+    Stats();
+  }
+
+  void Complete() {
+    int64_t t = o_.clock->NowMicros();
+    WaitFollowed();
+    FaultPoint("job.swap");
+    int cc = report::kCcOk;
+    const bool swap = decided_ == host::Decision::kSwap;
+    if (swap) {
+      // This system, if it has the unit defined on the source but took no
+      // part (no process had it open), points it at the target too.
+      if (own_index_ < 0) {
+        Status s = FollowSwapWithoutParticipating(sys_, t_.source, source_path_, target_path_);
+        if (!s.ok()) {
+          rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "SWITCHING UNIT " + st_.source_unit},
+                                   {"reason", s.message()}});
+          cc = report::kCcWarning;
+        }
+      }
+      Status s = host::MarkMoved(source_path_, target_path_);
+      if (!s.ok()) {
+        rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "THE MOVED MARKER"}, {"reason", s.message()}});
+        cc = report::kCcWarning;
+      }
+      s = Relabel();
+      FaultPoint("job.relabel");
+      if (!s.ok()) {
+        rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "THE RELABEL"}, {"reason", s.message()}});
+        cc = report::kCcWarning;
+      }
+    } else {
+      (void)host::ClearFreeze(source_path_);
+    }
+    phases_.swap = Since(t);
+    (void)WriteHeader(JobState::kDone);
+    st_.swap_minutes = static_cast<double>(o_.clock->NowMicros() - swap_start_us_) / 60e6;
+    if (swap) {
+      rep_.Message("PAS241I", {{"volser", st_.volser}, {"target", st_.target_unit}});
+      st_.status = "SWAPPED";
+    } else {
+      rep_.Message("PAS242I", {{"volser", st_.volser}, {"target", st_.target_unit}});
+      st_.status = "DUMPED";
+    }
+    st_.condition_code = cc;
+    Stats();
+  }
+
+  Status Relabel() {
+    PAS_ASSIGN_OR_RETURN(ckd::CkdImage src, ckd::CkdImage::Open(source_path_, /*writable=*/true));
+    std::string volser = RelabelVolser(t_.target);
+    PAS_RETURN_IF_ERROR(ckd::WriteVolser(src, volser));
+    PAS_RETURN_IF_ERROR(src.Sync());
+    rep_.Message("PAS239I", {{"source", st_.source_unit}, {"new_volser", volser}});
+    return Status::Ok();
+  }
+
+  void Stats() {
+    st_.bytes_read = copy_.bytes_read;
+    st_.tracks_swapped = copied_tracks_;
+    st_.tracks_recopied = recopied_tracks_;
+    st_.source_excps = copy_.source_excps;
+    st_.target_excps = copy_.target_excps;
+  }
+
+  const statements::Plan& plan_;
+  host::System& sys_;
+  const JobOptions& o_;
+  report::Reporter& rep_;
+  const VolumeTask t_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  report::VolumeStats st_;
+  report::PhaseTimes phases_;
+  std::string failure_;
+  std::string source_path_, target_path_, decision_path_;
+  uint32_t source_cyls_ = 0, target_cyls_ = 0;
+  int64_t start_us_ = 0, swap_start_us_ = 0;
+  double cpu_start_ = 0;
+  double copy_rate_mbps_ = 0;
+
+  std::optional<coord::CoordinationArea> area_;
+  coord::Header header_;
+  bool announced_ = false;
+  std::vector<bool> active_;  // participants that joined
+  std::vector<coord::ParticipantBlock> blocks_;
+  host::Decision decided_ = host::Decision::kNone;
+
+  ParticipantOptions own_opts_;
+  std::thread own_thread_;
+  int own_index_ = -1;
+
+  std::optional<ckd::CkdImage> src_, tgt_;
+  std::unique_ptr<IoBackend> backend_;
+  std::unique_ptr<CopyEngine> engine_;
+  ckd::TrackSet pending_;
+  CopyStats copy_;
+  int copy_retries_ = 0;
+  uint64_t copied_tracks_ = 0, recopied_tracks_ = 0;
+  std::string phase_;
+  uint64_t pass_total_ = 0;
+  std::atomic<uint64_t> pass_bytes_{0};
+};
+
+// Resolves every MOUNT: the unit holding the volser (from its current
+// image's label) and the SWAPUNIT pattern against it.
+std::vector<VolumeTask> ResolveMounts(const statements::Plan& plan, host::System& sys,
+                                      const host::SystemConfig& config, report::Reporter& rep) {
+  std::map<std::string, std::vector<uint16_t>> by_volser;
+  for (uint16_t dev : sys.Devnums()) {
+    auto st = sys.Status(dev);
+    if (!st.ok()) continue;
+    auto image = ckd::CkdImage::Open(st->image_path, false);
+    if (!image.ok()) {
+      rep.Message("PAS328W", {{"unit", FormatDevnum(dev)}, {"reason", image.status().message()}});
+      continue;
+    }
+    auto label = ckd::ReadVolumeLabel(*image);
+    if (label.ok()) {
+      // An offline unit holding the volser (a target that already got the
+      // volume's label, an old copy) is not the volume in use.
+      if (st->online) by_volser[label->volser].push_back(dev);
+    } else if (!label.status().IsNotFound()) {
+      rep.Message("PAS328W", {{"unit", FormatDevnum(dev)}, {"reason", label.status().message()}});
+    }
+  }
+  std::vector<VolumeTask> tasks;
+  for (const statements::Mount& m : plan.mounts) {
+    VolumeTask t;
+    t.mount = m;
+    auto found = by_volser.find(m.volser);
+    if (found == by_volser.end()) {
+      t.error = rep.Message("PAS316E", {{"volser", m.volser}});
+    } else if (found->second.size() > 1) {
+      std::string list;
+      for (uint16_t u : found->second) list += (list.empty() ? "" : ",") + FormatDevnum(u);
+      t.error = rep.Message("PAS327E", {{"volser", m.volser}, {"units", list}});
+    } else {
+      t.source = found->second[0];
+      t.target = statements::ResolveSwapUnit(m.swapunit_pattern, t.source).value_or(0);
+      if (t.target == t.source) {
+        t.error = rep.Message("PAS313E", {{"volser", m.volser}, {"unit", FormatDevnum(t.target)}});
+      } else if (config.FindUnit(t.target) == nullptr) {
+        t.error = rep.Message("PAS326E", {{"target", FormatDevnum(t.target)}, {"volser", m.volser},
+                                          {"system", config.name}});
+      } else {
+        rep.Message("PAS325I", {{"volser", m.volser}, {"source", FormatDevnum(t.source)},
+                                {"target", FormatDevnum(t.target)}});
+      }
+    }
+    tasks.push_back(std::move(t));
+  }
+  return tasks;
+}
+
+}  // namespace
+
+std::string RelabelVolser(uint16_t target_devnum) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "PAS%03X", target_devnum & 0xFFF);
+  return buf;
+}
+
+JobResult RunJob(const statements::Plan& plan, const host::SystemConfig& config, const JobOptions& options) {
+  JobResult result;
+  report::Reporter& rep = *options.reporter;
+  result.system = config.name;
+  const std::string function = statements::FunctionName(plan.function);
+  if (plan.IsMonitor()) {
+    rep.Message("PAS333E", {{"function", function}, {"reason", "MONITOR is not a job function"}});
+    result.condition_code = report::kCcJobFailed;
+    return result;
+  }
+  auto sys = host::System::Attach(config);
+  if (!sys.ok()) {
+    rep.Message("PAS333E", {{"function", function}, {"reason", sys.status().message()}});
+    result.condition_code = report::kCcJobFailed;
+    return result;
+  }
+  std::vector<VolumeTask> tasks = ResolveMounts(plan, **sys, config, rep);
+  std::vector<std::unique_ptr<VolumeJob>> jobs(tasks.size());
+  std::vector<report::VolumeStats> failed(tasks.size());
+  std::vector<bool> resolved(tasks.size(), false);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (!tasks[i].error.empty()) {
+      failed[i].function = function;
+      failed[i].volser = tasks[i].mount.volser;
+      failed[i].status = "FAILED";
+      failed[i].condition_code = report::kCcVolumeFailed;
+      if (tasks[i].source) failed[i].source_unit = FormatDevnum(tasks[i].source);
+      failed[i].target_unit = tasks[i].mount.swapunit_pattern;
+      rep.Volume(failed[i]);
+      continue;
+    }
+    resolved[i] = true;
+    jobs[i] = std::make_unique<VolumeJob>(plan, **sys, options, tasks[i]);
+  }
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (;;) {
+      size_t i = next.fetch_add(1);
+      if (i >= jobs.size()) return;
+      if (!jobs[i]) continue;
+      jobs[i]->Run();
+      rep.Volume(jobs[i]->stats());
+    }
+  };
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(plan.max_tasks, tasks.size()));
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  int cc = report::kCcOk;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (resolved[i]) {
+      result.volumes.push_back(jobs[i]->stats());
+      result.history.push_back(jobs[i]->History(config.name));
+    } else {
+      result.volumes.push_back(failed[i]);
+      report::HistoryRecord r;
+      r.time = options.clock->WallSeconds();
+      r.system = config.name;
+      r.volser = failed[i].volser;
+      r.function = function;
+      r.status = "FAILED";
+      r.condition_code = report::kCcVolumeFailed;
+      r.message = tasks[i].error;
+      result.history.push_back(r);
+    }
+    cc = std::max(cc, result.volumes.back().condition_code);
+  }
+  result.condition_code = std::max(cc, rep.highest_cc());
+  return result;
+}
+
+}  // namespace pas::engine
