@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -67,13 +67,13 @@ std::vector<std::string> Tokenize(const std::string& line, bool* unterminated_qu
 const std::set<std::string>& IgnoredDeviceTypes() {
   static const std::set<std::string> kTypes = {
       // consoles and terminals
-      "1052", "1052-C", "3215", "3215-C", "3270", "3277", "3278", "3279", "3287", "SYSG",
-      "3211", "1403", "3203", "4245", "4248", "1442", "2501", "3505", "2540R", "2540P", "3525",
+      "1052", "1052-C", "3215", "3215-C", "3270", "3277", "3278", "3279", "3287", "SYSG", "3211",
+      "1403", "3203", "4245", "4248", "1442", "2501", "3505", "2540R", "2540P", "3525",
       // tapes
       "3410", "3411", "3420", "3422", "3430", "3480", "3490", "3590", "8809", "9347", "3480-C",
       // communication and channel-to-channel
-      "3088", "CTCI", "CTCT", "CTCE", "LCS", "QETH", "OSA", "OSD", "ZFCP", "2703", "3705",
-      "3172", "HCHAN", "2880", "3791",
+      "3088", "CTCI", "CTCT", "CTCE", "LCS", "QETH", "OSA", "OSD", "ZFCP", "2703", "3705", "3172",
+      "HCHAN", "2880", "3791",
       // FBA DASD (pas migrates CKD volumes only)
       "3310", "3370", "9332", "9335", "9336", "9313", "0671", "671"};
   return kTypes;
@@ -148,13 +148,15 @@ class Parser {
   }
 
   Status Name(const std::vector<std::string>& t, int line) {
-    if (t.size() != 2) return Error(line, "PAS169E " + Upper(t[0]) + " NEEDS ONE OPERAND: THE SYSTEM NAME");
+    if (t.size() != 2)
+      return Error(line, "PAS169E " + Upper(t[0]) + " NEEDS ONE OPERAND: THE SYSTEM NAME");
     std::string name = Upper(t[1]);
     bool ok = name.size() <= 8 && std::all_of(name.begin(), name.end(), [](char c) {
                 return std::isalnum(static_cast<unsigned char>(c)) || c == '$' || c == '#' ||
                        c == '@' || c == '_' || c == '-';
               });
-    if (!ok) return Error(line, "PAS161E INVALID SYSTEM NAME " + t[1] + " (1-8 LETTERS, DIGITS, $#@_-)");
+    if (!ok)
+      return Error(line, "PAS161E INVALID SYSTEM NAME " + t[1] + " (1-8 LETTERS, DIGITS, $#@_-)");
     if (!config_.name.empty() && config_.name != name) {
       return Error(line, "PAS162E SYSTEM NAME " + name + " CONFLICTS WITH " + config_.name +
                              " SET AT LINE " + std::to_string(name_line_));
@@ -203,10 +205,11 @@ class Parser {
     auto dev = ParseDevnum(t[1]);
     if (!dev) return Error(line, "PAS154E INVALID UNIT " + t[1] + " (1-4 HEXADECIMAL DIGITS)");
     std::string user = Upper(t[2]);
-    bool ok = !user.empty() && user.size() <= 8 && std::all_of(user.begin(), user.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '$' || c == '#' || c == '@' ||
-             c == '_' || c == '-';
-    });
+    bool ok =
+        !user.empty() && user.size() <= 8 && std::all_of(user.begin(), user.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '$' || c == '#' || c == '@' ||
+                 c == '_' || c == '-';
+        });
     if (!ok) return Error(line, "PAS161E INVALID USERID " + t[2] + " (1-8 LETTERS, DIGITS, $#@_-)");
     if (attach_.count(*dev)) {
       return Error(line, "PAS163E UNIT " + FormatDevnum(*dev) + " IS ALREADY ATTACHED AT LINE " +
@@ -218,18 +221,17 @@ class Parser {
   }
 
   Status Alloc(const std::vector<std::string>& t, int line) {
-    if (t.size() != 4) return Error(line, "PAS169E ALLOC NEEDS THREE OPERANDS: UNIT TYPE FIRST-LAST");
+    if (t.size() != 4)
+      return Error(line, "PAS169E ALLOC NEEDS THREE OPERANDS: UNIT TYPE FIRST-LAST");
     auto dev = ParseDevnum(t[1]);
     if (!dev) return Error(line, "PAS154E INVALID UNIT " + t[1] + " (1-4 HEXADECIMAL DIGITS)");
-    static const std::map<std::string, AllocType> kTypes = {{"PAGE", AllocType::kPage},
-                                                            {"SPOOL", AllocType::kSpool},
-                                                            {"TDISK", AllocType::kTdisk},
-                                                            {"TEMP", AllocType::kTdisk},
-                                                            {"DRCT", AllocType::kDrct},
-                                                            {"PERM", AllocType::kPerm}};
+    static const std::map<std::string, AllocType> kTypes = {
+        {"PAGE", AllocType::kPage},  {"SPOOL", AllocType::kSpool}, {"TDISK", AllocType::kTdisk},
+        {"TEMP", AllocType::kTdisk}, {"DRCT", AllocType::kDrct},   {"PERM", AllocType::kPerm}};
     auto it = kTypes.find(Upper(t[2]));
     if (it == kTypes.end()) {
-      return Error(line, "PAS158E INVALID ALLOCATION TYPE " + t[2] + " (PAGE, SPOOL, TDISK, DRCT OR PERM)");
+      return Error(
+          line, "PAS158E INVALID ALLOCATION TYPE " + t[2] + " (PAGE, SPOOL, TDISK, DRCT OR PERM)");
     }
     const std::string& r = t[3];
     size_t dash = r.find('-');
@@ -254,7 +256,8 @@ class Parser {
   }
 
   Status Device(const std::vector<std::string>& t, const std::string& dev, int line) {
-    if (t.size() < 2) return Error(line, "PAS169E DEVICE STATEMENT " + t[0] + " HAS NO DEVICE TYPE");
+    if (t.size() < 2)
+      return Error(line, "PAS169E DEVICE STATEMENT " + t[0] + " HAS NO DEVICE TYPE");
     const std::string type = Upper(t[1]);
     if (IgnoredDeviceTypes().count(type)) return Status::Ok();
     if (UnsupportedCkdTypes().count(type)) {
@@ -377,9 +380,8 @@ Result<SystemConfig> LoadSystemConfig(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;
-    return Status::IoError(path + ": PAS150E CANNOT READ THE CONFIGURATION FILE: " +
-                               std::strerror(err),
-                           err);
+    return Status::IoError(
+        path + ": PAS150E CANNOT READ THE CONFIGURATION FILE: " + std::strerror(err), err);
   }
   std::ostringstream text;
   text << in.rdbuf();

@@ -49,7 +49,8 @@ void Ha(std::vector<uint8_t>& b, uint32_t cyl, uint32_t head) {
   Put16(b, cyl);
   Put16(b, head);
 }
-void Count(std::vector<uint8_t>& b, uint32_t cyl, uint32_t head, uint8_t r, uint8_t kl, uint16_t dl) {
+void Count(std::vector<uint8_t>& b, uint32_t cyl, uint32_t head, uint8_t r, uint8_t kl,
+           uint16_t dl) {
   Put16(b, cyl);
   Put16(b, head);
   b.push_back(r);
@@ -63,7 +64,8 @@ void R0(std::vector<uint8_t>& b, uint32_t cyl, uint32_t head) {
 }
 
 void PWrite(int fd, const std::vector<uint8_t>& b, uint64_t off) {
-  ASSERT_EQ(::pwrite(fd, b.data(), b.size(), static_cast<off_t>(off)), static_cast<ssize_t>(b.size()));
+  ASSERT_EQ(::pwrite(fd, b.data(), b.size(), static_cast<off_t>(off)),
+            static_cast<ssize_t>(b.size()));
 }
 
 // Writes a sparse Hercules CKD image by hand (independently of the ckd
@@ -216,22 +218,22 @@ TEST(CalcdasdTest, SeedConfigurationGivesTheSeedTables) {
   EXPECT_EQ(FindAlloc(*r, "PERM"), nullptr);
 
   const std::string text = FormatReport(*r, /*short_form=*/true);
-  for (const char* line : {
-           "3390-1s      (1113 cylinders):    0\n", "3390-9s      (10017 cylinders):   8\n",
-           "3390-As      (sizes > 65520):     0\n",
-           "TDISK             0     0.00    0.00\n", "PAGE          10016     8.51    8.49\n",
-           "SPOOL         10016     8.51    1.84\n", "DRCT             20     0.02   20.00\n",
-           "CP-OWNED      40068    34.06\n", "SYSTEM        40068    34.06\n",
-           "ATTACHED          0     0.00\n", "Total:        80136    68.11\n"}) {
+  for (const char* line :
+       {"3390-1s      (1113 cylinders):    0\n", "3390-9s      (10017 cylinders):   8\n",
+        "3390-As      (sizes > 65520):     0\n", "TDISK             0     0.00    0.00\n",
+        "PAGE          10016     8.51    8.49\n", "SPOOL         10016     8.51    1.84\n",
+        "DRCT             20     0.02   20.00\n", "CP-OWNED      40068    34.06\n",
+        "SYSTEM        40068    34.06\n", "ATTACHED          0     0.00\n",
+        "Total:        80136    68.11\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "in:\n" << text;
   }
   EXPECT_EQ(text.find("DASD 1880"), std::string::npos) << "SHORT prints no QUERY lines";
   EXPECT_EQ(text.find("Migration estimate"), std::string::npos);
 
   const std::string full = FormatReport(*r, /*short_form=*/false);
-  const char* const kLines[] = {"DASD 1880 CP OWNED 63BRES\n", "DASD 1881 CP OWNED 63BCOM\n",
+  const char* const kLines[] = {"DASD 1880 CP OWNED 63BRES\n",  "DASD 1881 CP OWNED 63BCOM\n",
                                 "DASD 1882 CP SYSTEM 63BREL\n", "DASD 1883 CP OWNED 63BSP1\n",
-                                "DASD 1884 CP OWNED 63BPG1\n", "DASD 1885 CP SYSTEM 63BW01\n",
+                                "DASD 1884 CP OWNED 63BPG1\n",  "DASD 1885 CP SYSTEM 63BW01\n",
                                 "DASD 1886 CP SYSTEM VM1886\n", "DASD 1887 CP SYSTEM VM1887\n"};
   size_t pos = 0;
   for (const char* line : kLines) {
@@ -281,9 +283,10 @@ TEST(CalcdasdTest, MalformedTracksAndAreasBeyondTheVolumeAreWarnings) {
   R0(bad, 7, 7);
   Eot(bad);
   WriteTrackBytes(dir / "a.ckd", 15, bad);
-  WriteFile(dir / "s.cnf",
-            "LPARNAME S\n0100 3390 a.ckd\nCPOWNED 0100\nALLOC 0100 PAGE 1-1\nALLOC 0100 SPOOL 40-60\n"
-            "ALLOC 0100 PERM 70-80\n");
+  WriteFile(
+      dir / "s.cnf",
+      "LPARNAME S\n0100 3390 a.ckd\nCPOWNED 0100\nALLOC 0100 PAGE 1-1\nALLOC 0100 SPOOL 40-60\n"
+      "ALLOC 0100 PERM 70-80\n");
   auto r = BuildReport(Load(dir / "s.cnf"), TestOptions(dir));
   ASSERT_OK(r);
   const UnitReport& u = r->units[0];
@@ -296,8 +299,10 @@ TEST(CalcdasdTest, MalformedTracksAndAreasBeyondTheVolumeAreWarnings) {
   ASSERT_EQ(u.warnings.size(), 3u);
   EXPECT_NE(u.warnings[0].find("PAS406W UNIT 0100: 1 MALFORMED TRACKS IN PAGE"), std::string::npos)
       << u.warnings[0];
-  EXPECT_NE(u.warnings[1].find("PAS405W UNIT 0100 ALLOC SPOOL 40-60"), std::string::npos) << u.warnings[1];
-  EXPECT_NE(u.warnings[2].find("PAS405W UNIT 0100 ALLOC PERM 70-80"), std::string::npos) << u.warnings[2];
+  EXPECT_NE(u.warnings[1].find("PAS405W UNIT 0100 ALLOC SPOOL 40-60"), std::string::npos)
+      << u.warnings[1];
+  EXPECT_NE(u.warnings[2].find("PAS405W UNIT 0100 ALLOC PERM 70-80"), std::string::npos)
+      << u.warnings[2];
   EXPECT_EQ(r->ConditionCode(), 4);
   EXPECT_EQ(FindAlloc(*r, "SPOOL")->cylinders, 10u);
 }
@@ -347,7 +352,8 @@ TEST(CalcdasdTest, ModelCountsAndNonStandardSizeWarnings) {
   // Every unit here is SYSTEM: 3390 cylinders at 56664 bytes, 3380 at 47476.
   const uint64_t cyl3390 = 556 * 2 + 20034 + 1113 + 2226 + 3339 + 10017 + 32760 + 65520 + 65535;
   EXPECT_EQ(FindTotal(*r, "SYSTEM")->cylinders, cyl3390 + 885 + 100);
-  EXPECT_NEAR(FindTotal(*r, "Total:")->gb, cyl3390 * 15 * 56664.0 / 1e9 + 985 * 15 * 47476.0 / 1e9, 1e-6);
+  EXPECT_NEAR(FindTotal(*r, "Total:")->gb, cyl3390 * 15 * 56664.0 / 1e9 + 985 * 15 * 47476.0 / 1e9,
+              1e-6);
   const std::string text = FormatReport(*r, true);
   EXPECT_NE(text.find("Warning - non standard size: 048E has 556 cylinders\n"), std::string::npos);
   EXPECT_NE(text.find("3380-1s      (885 cylinders):     1\n"), std::string::npos) << text;
@@ -380,7 +386,8 @@ TEST(CalcdasdTest, RangeSelectsUnitsAndRolesAreReported) {
   const std::string text = FormatReport(*r, false);
   EXPECT_NE(text.find("QUERY 1881-1883 output:"), std::string::npos);
   EXPECT_NE(text.find("DASD 1881 CP SYSTEM VOL001\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("DASD 1882 ATTACHED TO LINUX01 1882 R/W VOL002\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("DASD 1882 ATTACHED TO LINUX01 1882 R/W VOL002\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("DASD 1883 OFFLINE VOL003\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("DASD 1880"), std::string::npos);
   EXPECT_EQ(text.find("DASD 1884"), std::string::npos);
@@ -461,7 +468,8 @@ TEST(CalcdasdTest, EstimateUsesVtocAllocatedTracksAndTheRate) {
   EXPECT_NEAR(r->seconds_total, 600 * 56664.0 / 50e6, 1e-9);
   EXPECT_NEAR(r->seconds_allocated, r->allocated_tracks * 56664.0 / 50e6, 1e-9);
   const std::string text = FormatReport(*r, false);
-  EXPECT_NE(text.find("Copy rate:           50.0 MB/s (given with --rate)"), std::string::npos) << text;
+  EXPECT_NE(text.find("Copy rate:           50.0 MB/s (given with --rate)"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("Tracks on volumes:   600 (0.03 GB)"), std::string::npos) << text;
   EXPECT_NE(text.find("VTOC allocation of 1 volume, all tracks of 1 volume without a VTOC"),
             std::string::npos)
@@ -484,7 +492,8 @@ TEST(CalcdasdTest, EstimateUsesVtocAllocatedTracksAndTheRate) {
   ASSERT_OK(hist);
   EXPECT_EQ(hist->rate_source, "history");
   EXPECT_DOUBLE_EQ(hist->rate_mbps, 250.0);
-  EXPECT_NE(FormatReport(*hist, false).find("250.0 MB/s (last copy rate measured by pas)"), std::string::npos);
+  EXPECT_NE(FormatReport(*hist, false).find("250.0 MB/s (last copy rate measured by pas)"),
+            std::string::npos);
 }
 
 TEST(CalcdasdTest, CommandLineVmStyleAndOptions) {
@@ -503,12 +512,14 @@ TEST(CalcdasdTest, CommandLineVmStyleAndOptions) {
   ASSERT_OK(c);
   EXPECT_TRUE(c->short_form);
   EXPECT_FALSE(c->options.range.has_value());
-  for (auto args : std::vector<std::vector<std::string>>{{"help"}, {"(help"}, {"(", "HELP"}, {"--help"}, {"(h)"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"help"}, {"(help"}, {"(", "HELP"}, {"--help"}, {"(h)"}}) {
     auto h = parse(args);
     ASSERT_OK(h);
     EXPECT_TRUE(h->help) << args[0];
   }
-  auto d = parse({"1887", "--config", "/x.cnf", "--json=/j.json", "--rate", "80.5", "--state-dir", "/s"});
+  auto d = parse(
+      {"1887", "--config", "/x.cnf", "--json=/j.json", "--rate", "80.5", "--state-dir", "/s"});
   ASSERT_OK(d);
   EXPECT_EQ(d->options.range->first, 0x1887);
   EXPECT_EQ(d->options.range->second, 0x1887);
@@ -516,9 +527,14 @@ TEST(CalcdasdTest, CommandLineVmStyleAndOptions) {
   EXPECT_EQ(d->json_path, "/j.json");
   EXPECT_DOUBLE_EQ(d->options.rate_mbps, 80.5);
   EXPECT_EQ(d->options.state_dir, "/s");
-  for (auto args : std::vector<std::vector<std::string>>{
-           {"1887-1880"}, {"(bogus"}, {"1880", "1881"}, {"--rate", "fast"}, {"--rate", "-1"},
-           {"--config"}, {"--nope"}, {"zz99"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"1887-1880"},
+                                                         {"(bogus"},
+                                                         {"1880", "1881"},
+                                                         {"--rate", "fast"},
+                                                         {"--rate", "-1"},
+                                                         {"--config"},
+                                                         {"--nope"},
+                                                         {"zz99"}}) {
     auto e = parse(args);
     ASSERT_FALSE(e.ok()) << args[0];
     EXPECT_NE(e.status().message().find("PAS408E"), std::string::npos) << e.status().message();
@@ -536,16 +552,19 @@ TEST(CalcdasdTest, RealBinaryPrintsTheSeedReport) {
   EXPECT_NE(help.out.find("SHORT option:  Do not include QUERY DASD output"), std::string::npos);
 
   auto start = std::chrono::steady_clock::now();
-  auto full = ::pas::testing::Run({CALCDASD_BINARY, "1880-1887", "--json", dir / "r.json"}, "", env, 60);
+  auto full =
+      ::pas::testing::Run({CALCDASD_BINARY, "1880-1887", "--json", dir / "r.json"}, "", env, 60);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(full.exit_code, 0) << full.err;
   EXPECT_LT(secs, 30.0) << "reads only labels, VTOCs and the measured areas";
   EXPECT_NE(full.out.find("QUERY 1880-1887 output:"), std::string::npos);
   EXPECT_NE(full.out.find("DASD 1884 CP OWNED 63BPG1\n"), std::string::npos) << full.out;
   EXPECT_NE(full.out.find("Total:        80136    68.11\n"), std::string::npos) << full.out;
-  EXPECT_NE(full.out.find("Copy rate:           100.0 MB/s (default"), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("Copy rate:           100.0 MB/s (default"), std::string::npos)
+      << full.out;
   const std::string json = ReadFile(dir / "r.json");
-  EXPECT_NE(json.find("{\"type\":\"TOTAL\",\"cylinders\":80136,\"gb\":68.11}"), std::string::npos) << json;
+  EXPECT_NE(json.find("{\"type\":\"TOTAL\",\"cylinders\":80136,\"gb\":68.11}"), std::string::npos)
+      << json;
   EXPECT_NE(json.find("\"condition_code\":0"), std::string::npos);
 
   auto shrt = ::pas::testing::Run({CALCDASD_BINARY, "(short"}, "", env, 60);
@@ -554,7 +573,8 @@ TEST(CalcdasdTest, RealBinaryPrintsTheSeedReport) {
   EXPECT_NE(shrt.out.find("PAGE          10016     8.51    8.49\n"), std::string::npos) << shrt.out;
 
   ASSERT_EQ(::unlink((dir / "VM1887.ckd").c_str()), 0);
-  auto broken = ::pas::testing::Run({CALCDASD_BINARY, "--short", "--config", cnf}, "", {"PAS_STATE_DIR=" + (dir / "state")}, 60);
+  auto broken = ::pas::testing::Run({CALCDASD_BINARY, "--short", "--config", cnf}, "",
+                                    {"PAS_STATE_DIR=" + (dir / "state")}, 60);
   EXPECT_EQ(broken.exit_code, 8);
   EXPECT_NE(broken.err.find("PAS401E UNIT 1887"), std::string::npos) << broken.err;
   EXPECT_NE(broken.out.find("SYSTEM        30051    25.54\n"), std::string::npos) << broken.out;

@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cstdarg>
-#include <cstdlib>
-#include <cstring>
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -90,7 +90,9 @@ SlotKind ClassifySlot(int fd, uint64_t offset, uint32_t slot_size, const ckd::De
     if (m != static_cast<ssize_t>(sizeof tail)) return SlotKind::kMalformed;
     p = tail;
   }
-  auto eot = [](const uint8_t* c) { return std::all_of(c, c + 8, [](uint8_t b) { return b == 0xFF; }); };
+  auto eot = [](const uint8_t* c) {
+    return std::all_of(c, c + 8, [](uint8_t b) { return b == 0xFF; });
+  };
   if (eot(p)) return SlotKind::kEmpty;
   // FMT0: R1 is an EOF record (KL 0, DL 0) followed by the end of track.
   if (p[5] == 0 && Be16(p + 6) == 0 && eot(p + 8)) return SlotKind::kEmpty;
@@ -126,7 +128,8 @@ Status ScanTracks(const ckd::CkdImage& image, uint32_t first, uint32_t last, Are
       }
       if (data_begin >= static_cast<int64_t>(off + slot)) {
         // This slot (and maybe more) is a hole: never written, empty.
-        uint64_t skip = data_begin == INT64_MAX ? n - i : (static_cast<uint64_t>(data_begin) - off) / slot;
+        uint64_t skip =
+            data_begin == INT64_MAX ? n - i : (static_cast<uint64_t>(data_begin) - off) / slot;
         skip = std::min<uint64_t>(std::max<uint64_t>(skip, 1), n - i);
         use->tracks += skip;
         i += static_cast<uint32_t>(skip);
@@ -179,9 +182,9 @@ void MeasureUnit(UnitReport* u, const std::vector<host::CpAlloc>& allocs) {
   }
   const ckd::CkdImage& image = *opened;
   if (image.geometry().device_type != u->device_type) {
-    u->error = Fmt("PAS409E UNIT %s IS A %04X IN THE CONFIGURATION BUT IMAGE %s HOLDS A %04X",
-                   unit.c_str(), u->device_type, u->image_path.c_str(),
-                   image.geometry().device_type);
+    u->error =
+        Fmt("PAS409E UNIT %s IS A %04X IN THE CONFIGURATION BUT IMAGE %s HOLDS A %04X",
+            unit.c_str(), u->device_type, u->image_path.c_str(), image.geometry().device_type);
     return;
   }
   u->track_capacity = image.geometry().track_capacity;
@@ -212,8 +215,9 @@ void MeasureUnit(UnitReport* u, const std::vector<host::CpAlloc>& allocs) {
   } else {
     u->allocated_tracks = u->total_tracks;
     if (!vtoc.ok()) {
-      u->warnings.push_back(Fmt("PAS404W UNIT %s VTOC UNREADABLE, ALL TRACKS COUNTED AS ALLOCATED: %s",
-                                unit.c_str(), vtoc.status().ToString().c_str()));
+      u->warnings.push_back(
+          Fmt("PAS404W UNIT %s VTOC UNREADABLE, ALL TRACKS COUNTED AS ALLOCATED: %s", unit.c_str(),
+              vtoc.status().ToString().c_str()));
     }
   }
 
@@ -225,17 +229,17 @@ void MeasureUnit(UnitReport* u, const std::vector<host::CpAlloc>& allocs) {
     use.last_cyl = a.last_cyl;
     uint32_t last = a.last_cyl;
     if (a.first_cyl >= u->image_cylinders) {
-      u->warnings.push_back(Fmt("PAS405W UNIT %s ALLOC %s %u-%u IS BEYOND THE LAST CYLINDER %u, IGNORED",
-                                unit.c_str(), host::AllocTypeName(a.type), a.first_cyl, a.last_cyl,
-                                u->image_cylinders - 1));
+      u->warnings.push_back(Fmt(
+          "PAS405W UNIT %s ALLOC %s %u-%u IS BEYOND THE LAST CYLINDER %u, IGNORED", unit.c_str(),
+          host::AllocTypeName(a.type), a.first_cyl, a.last_cyl, u->image_cylinders - 1));
       u->areas.push_back(use);
       continue;
     }
     if (last >= u->image_cylinders) {
       last = u->image_cylinders - 1;
-      u->warnings.push_back(Fmt("PAS405W UNIT %s ALLOC %s %u-%u ENDS BEYOND THE LAST CYLINDER %u, CUT THERE",
-                                unit.c_str(), host::AllocTypeName(a.type), a.first_cyl, a.last_cyl,
-                                last));
+      u->warnings.push_back(
+          Fmt("PAS405W UNIT %s ALLOC %s %u-%u ENDS BEYOND THE LAST CYLINDER %u, CUT THERE",
+              unit.c_str(), host::AllocTypeName(a.type), a.first_cyl, a.last_cyl, last));
     }
     use.cylinders = last - a.first_cyl + 1;
     Status s = ScanTracks(image, a.first_cyl * heads, (last + 1) * heads - 1, &use);
@@ -245,9 +249,10 @@ void MeasureUnit(UnitReport* u, const std::vector<host::CpAlloc>& allocs) {
       return;
     }
     if (use.malformed_tracks > 0) {
-      u->warnings.push_back(Fmt("PAS406W UNIT %s: %llu MALFORMED TRACKS IN %s AREA %u-%u, COUNTED AS USED",
-                                unit.c_str(), static_cast<unsigned long long>(use.malformed_tracks),
-                                host::AllocTypeName(a.type), a.first_cyl, a.last_cyl));
+      u->warnings.push_back(
+          Fmt("PAS406W UNIT %s: %llu MALFORMED TRACKS IN %s AREA %u-%u, COUNTED AS USED",
+              unit.c_str(), static_cast<unsigned long long>(use.malformed_tracks),
+              host::AllocTypeName(a.type), a.first_cyl, a.last_cyl));
     }
     u->areas.push_back(use);
   }
@@ -264,10 +269,18 @@ std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += Fmt("\\u%04x", c);
@@ -285,10 +298,14 @@ std::string JsonNumber(double v) { return Fmt("%.2f", v); }
 
 const char* UnitRoleName(UnitRole r) {
   switch (r) {
-    case UnitRole::kCpOwned: return "CP-OWNED";
-    case UnitRole::kSystem: return "SYSTEM";
-    case UnitRole::kAttached: return "ATTACHED";
-    case UnitRole::kOffline: return "OFFLINE";
+    case UnitRole::kCpOwned:
+      return "CP-OWNED";
+    case UnitRole::kSystem:
+      return "SYSTEM";
+    case UnitRole::kAttached:
+      return "ATTACHED";
+    case UnitRole::kOffline:
+      return "OFFLINE";
   }
   return "?";
 }
@@ -327,25 +344,28 @@ Result<Report> BuildReport(const host::SystemConfig& config, const Options& opti
     u.attached_to = uc.attached_to;
     u.track_capacity = uc.device_type == 0x3380 ? ckd::k3380Geometry.track_capacity
                                                 : ckd::k3390Geometry.track_capacity;
-    u.role = uc.offline            ? UnitRole::kOffline
-             : uc.cp_owned         ? UnitRole::kCpOwned
+    u.role = uc.offline                ? UnitRole::kOffline
+             : uc.cp_owned             ? UnitRole::kCpOwned
              : !uc.attached_to.empty() ? UnitRole::kAttached
                                        : UnitRole::kSystem;
     r.units.push_back(std::move(u));
   }
   if (r.units.empty()) {
-    return Status::InvalidArgument(
-        r.query.empty() ? "PAS407E NO DASD UNIT IN THE CONFIGURATION " + config.path
-                        : "PAS407E NO DASD UNIT IN " + r.query + " IN THE CONFIGURATION " + config.path);
+    return Status::InvalidArgument(r.query.empty()
+                                       ? "PAS407E NO DASD UNIT IN THE CONFIGURATION " + config.path
+                                       : "PAS407E NO DASD UNIT IN " + r.query +
+                                             " IN THE CONFIGURATION " + config.path);
   }
 
   // Measure the units with a few threads: the work is I/O and system calls.
   int threads = options.threads;
-  if (threads <= 0) threads = std::clamp<int>(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+  if (threads <= 0)
+    threads = std::clamp<int>(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
   threads = std::min<int>(threads, static_cast<int>(r.units.size()));
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < r.units.size();) MeasureUnit(&r.units[i], selected[i]->allocs);
+    for (size_t i; (i = next.fetch_add(1)) < r.units.size();)
+      MeasureUnit(&r.units[i], selected[i]->allocs);
   };
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
@@ -380,11 +400,12 @@ Result<Report> BuildReport(const host::SystemConfig& config, const Options& opti
 
   std::map<AllocType, AllocRow> alloc;
   std::map<AllocType, std::pair<uint64_t, uint64_t>> alloc_tracks;  // tracks, used
-  const AllocType kShown[] = {AllocType::kTdisk, AllocType::kPage, AllocType::kSpool, AllocType::kDrct,
-                              AllocType::kPerm};
+  const AllocType kShown[] = {AllocType::kTdisk, AllocType::kPage, AllocType::kSpool,
+                              AllocType::kDrct, AllocType::kPerm};
   for (AllocType t : kShown) alloc[t].type = host::AllocTypeName(t);
   std::map<UnitRole, TotalRow> totals;
-  for (UnitRole role : {UnitRole::kCpOwned, UnitRole::kSystem, UnitRole::kAttached, UnitRole::kOffline}) {
+  for (UnitRole role :
+       {UnitRole::kCpOwned, UnitRole::kSystem, UnitRole::kAttached, UnitRole::kOffline}) {
     totals[role].type = UnitRoleName(role);
   }
   TotalRow grand{"Total:", 0, 0};
@@ -402,9 +423,9 @@ Result<Report> BuildReport(const host::SystemConfig& config, const Options& opti
     }
     for (Bucket& b : buckets) {
       if (b.type != u.device_type) continue;
-      bool match = !u.model.empty() ? b.cylinders == u.cylinders && b.cylinders != 0
+      bool match = !u.model.empty()   ? b.cylinders == u.cylinders && b.cylinders != 0
                    : b.cylinders == 0 ? !(u.device_type == 0x3390 && u.cylinders > kLargest3390)
-                   : b.cylinders == UINT32_MAX && u.cylinders > kLargest3390;
+                                      : b.cylinders == UINT32_MAX && u.cylinders > kLargest3390;
       if (match) {
         ++b.count;
         break;
@@ -435,11 +456,13 @@ Result<Report> BuildReport(const host::SystemConfig& config, const Options& opti
   for (AllocType t : kShown) {
     AllocRow row = alloc[t];
     auto [tracks, used] = alloc_tracks[t];
-    row.percent_used = tracks == 0 ? 0.0 : 100.0 * static_cast<double>(used) / static_cast<double>(tracks);
+    row.percent_used =
+        tracks == 0 ? 0.0 : 100.0 * static_cast<double>(used) / static_cast<double>(tracks);
     if (t == AllocType::kPerm && row.cylinders == 0) continue;
     r.cp_allocation.push_back(row);
   }
-  for (UnitRole role : {UnitRole::kCpOwned, UnitRole::kSystem, UnitRole::kAttached, UnitRole::kOffline}) {
+  for (UnitRole role :
+       {UnitRole::kCpOwned, UnitRole::kSystem, UnitRole::kAttached, UnitRole::kOffline}) {
     if (role == UnitRole::kOffline && totals[role].cylinders == 0) continue;
     r.totals.push_back(totals[role]);
   }
@@ -477,13 +500,19 @@ std::string FormatReport(const Report& r, bool short_form) {
       const std::string unit = FormatDevnum(u.devnum);
       const std::string volser = u.volser.empty() ? "------" : u.volser;
       switch (u.role) {
-        case UnitRole::kCpOwned: o << "DASD " << unit << " CP OWNED " << volser << "\n"; break;
-        case UnitRole::kSystem: o << "DASD " << unit << " CP SYSTEM " << volser << "\n"; break;
-        case UnitRole::kAttached:
-          o << "DASD " << unit << " ATTACHED TO " << u.attached_to << " " << unit << " R/W " << volser
-            << "\n";
+        case UnitRole::kCpOwned:
+          o << "DASD " << unit << " CP OWNED " << volser << "\n";
           break;
-        case UnitRole::kOffline: o << "DASD " << unit << " OFFLINE " << volser << "\n"; break;
+        case UnitRole::kSystem:
+          o << "DASD " << unit << " CP SYSTEM " << volser << "\n";
+          break;
+        case UnitRole::kAttached:
+          o << "DASD " << unit << " ATTACHED TO " << u.attached_to << " " << unit << " R/W "
+            << volser << "\n";
+          break;
+        case UnitRole::kOffline:
+          o << "DASD " << unit << " OFFLINE " << volser << "\n";
+          break;
       }
     }
     o << "\n";
@@ -516,8 +545,8 @@ std::string FormatReport(const Report& r, bool short_form) {
   o << Fmt("%-9s %9s %8s %7s\n", "Type", "Cylinders", "GB", "% used");
   o << Fmt("%-9s %9s %8s %7s\n", "----", "---------", "-----", "------");
   for (const AllocRow& a : r.cp_allocation) {
-    o << Fmt("%-9s %9llu %8.2f %7.2f\n", a.type.c_str(), static_cast<unsigned long long>(a.cylinders), a.gb,
-             a.percent_used);
+    o << Fmt("%-9s %9llu %8.2f %7.2f\n", a.type.c_str(),
+             static_cast<unsigned long long>(a.cylinders), a.gb, a.percent_used);
   }
 
   o << "\nTotal cylinder allocation:\n\n";
@@ -525,7 +554,8 @@ std::string FormatReport(const Report& r, bool short_form) {
   o << Fmt("%-9s %9s %8s\n", "----", "---------", "-----");
   for (const TotalRow& t : r.totals) {
     if (t.type == "Total:") o << Fmt("%-9s %9s %8s\n", "", "---------", "-----");
-    o << Fmt("%-9s %9llu %8.2f\n", t.type.c_str(), static_cast<unsigned long long>(t.cylinders), t.gb);
+    o << Fmt("%-9s %9llu %8.2f\n", t.type.c_str(), static_cast<unsigned long long>(t.cylinders),
+             t.gb);
   }
 
   if (!short_form) {
@@ -533,37 +563,45 @@ std::string FormatReport(const Report& r, bool short_form) {
     o << Fmt("Volumes counted:     %d", r.units_counted);
     if (r.units_failed > 0) o << Fmt(" (%d not counted)", r.units_failed);
     o << "\n";
-    o << Fmt("Tracks on volumes:   %llu (%.2f GB)\n", static_cast<unsigned long long>(r.total_tracks), r.total_gb);
-    o << Fmt("Tracks allocated:    %llu (%.2f GB): ", static_cast<unsigned long long>(r.allocated_tracks),
-             r.allocated_gb);
+    o << Fmt("Tracks on volumes:   %llu (%.2f GB)\n",
+             static_cast<unsigned long long>(r.total_tracks), r.total_gb);
+    o << Fmt("Tracks allocated:    %llu (%.2f GB): ",
+             static_cast<unsigned long long>(r.allocated_tracks), r.allocated_gb);
     const int with_vtoc = r.units_counted - r.volumes_without_vtoc;
-    if (with_vtoc > 0) o << Fmt("VTOC allocation of %d volume%s", with_vtoc, with_vtoc == 1 ? "" : "s");
+    if (with_vtoc > 0)
+      o << Fmt("VTOC allocation of %d volume%s", with_vtoc, with_vtoc == 1 ? "" : "s");
     if (with_vtoc > 0 && r.volumes_without_vtoc > 0) o << ", ";
     if (r.volumes_without_vtoc > 0) {
       o << Fmt("all tracks of %d volume%s without a VTOC", r.volumes_without_vtoc,
                r.volumes_without_vtoc == 1 ? "" : "s");
     }
     o << "\n";
-    const char* source = r.rate_source == "--rate"    ? "given with --rate"
-                         : r.rate_source == "history" ? "last copy rate measured by pas"
-                                                      : "default: no --rate and no copy rate in the history";
+    const char* source = r.rate_source == "--rate" ? "given with --rate"
+                         : r.rate_source == "history"
+                             ? "last copy rate measured by pas"
+                             : "default: no --rate and no copy rate in the history";
     o << Fmt("Copy rate:           %.1f MB/s (%s)\n", r.rate_mbps, source);
-    o << "Estimated time:      " << Hms(r.seconds_allocated) << " for the allocated tracks (what pas copies), "
-      << Hms(r.seconds_total) << " for all tracks\n";
+    o << "Estimated time:      " << Hms(r.seconds_allocated)
+      << " for the allocated tracks (what pas copies), " << Hms(r.seconds_total)
+      << " for all tracks\n";
   }
   return o.str();
 }
 
 std::string FormatJson(const Report& r) {
   std::ostringstream o;
-  o << "{\"system\":" << JsonString(r.system) << ",\"query\":" << JsonString(r.query) << ",\"units\":[";
+  o << "{\"system\":" << JsonString(r.system) << ",\"query\":" << JsonString(r.query)
+    << ",\"units\":[";
   for (size_t i = 0; i < r.units.size(); ++i) {
     const UnitReport& u = r.units[i];
     if (i) o << ",";
-    o << "{\"unit\":" << JsonString(FormatDevnum(u.devnum)) << ",\"device_type\":" << JsonString(Fmt("%04X", u.device_type))
-      << ",\"role\":" << JsonString(UnitRoleName(u.role)) << ",\"attached_to\":" << JsonString(u.attached_to)
-      << ",\"image\":" << JsonString(u.image_path) << ",\"counted\":" << (u.counted ? "true" : "false")
-      << ",\"error\":" << JsonString(u.error) << ",\"warnings\":[";
+    o << "{\"unit\":" << JsonString(FormatDevnum(u.devnum))
+      << ",\"device_type\":" << JsonString(Fmt("%04X", u.device_type))
+      << ",\"role\":" << JsonString(UnitRoleName(u.role))
+      << ",\"attached_to\":" << JsonString(u.attached_to)
+      << ",\"image\":" << JsonString(u.image_path)
+      << ",\"counted\":" << (u.counted ? "true" : "false") << ",\"error\":" << JsonString(u.error)
+      << ",\"warnings\":[";
     for (size_t w = 0; w < u.warnings.size(); ++w) o << (w ? "," : "") << JsonString(u.warnings[w]);
     o << "],\"volser\":" << JsonString(u.volser) << ",\"cylinders\":" << u.cylinders
       << ",\"image_cylinders\":" << u.image_cylinders << ",\"model\":" << JsonString(u.model)
@@ -571,24 +609,28 @@ std::string FormatJson(const Report& r) {
       << ",\"allocated_tracks\":" << u.allocated_tracks << ",\"areas\":[";
     for (size_t a = 0; a < u.areas.size(); ++a) {
       const AreaUse& x = u.areas[a];
-      o << (a ? "," : "") << "{\"type\":" << JsonString(host::AllocTypeName(x.type)) << ",\"first_cyl\":" << x.first_cyl
-        << ",\"last_cyl\":" << x.last_cyl << ",\"cylinders\":" << x.cylinders << ",\"tracks\":" << x.tracks
-        << ",\"used_tracks\":" << x.used_tracks << ",\"malformed_tracks\":" << x.malformed_tracks << "}";
+      o << (a ? "," : "") << "{\"type\":" << JsonString(host::AllocTypeName(x.type))
+        << ",\"first_cyl\":" << x.first_cyl << ",\"last_cyl\":" << x.last_cyl
+        << ",\"cylinders\":" << x.cylinders << ",\"tracks\":" << x.tracks
+        << ",\"used_tracks\":" << x.used_tracks << ",\"malformed_tracks\":" << x.malformed_tracks
+        << "}";
     }
     o << "]}";
   }
   o << "],\"size_warnings\":[";
-  for (size_t i = 0; i < r.size_warnings.size(); ++i) o << (i ? "," : "") << JsonString(r.size_warnings[i]);
+  for (size_t i = 0; i < r.size_warnings.size(); ++i)
+    o << (i ? "," : "") << JsonString(r.size_warnings[i]);
   o << "],\"models\":[";
   for (size_t i = 0; i < r.models.size(); ++i) {
-    o << (i ? "," : "") << "{\"model\":" << JsonString(r.models[i].label) << ",\"size\":" << JsonString(r.models[i].size)
-      << ",\"count\":" << r.models[i].count << "}";
+    o << (i ? "," : "") << "{\"model\":" << JsonString(r.models[i].label)
+      << ",\"size\":" << JsonString(r.models[i].size) << ",\"count\":" << r.models[i].count << "}";
   }
   o << "],\"cp_allocation\":[";
   for (size_t i = 0; i < r.cp_allocation.size(); ++i) {
     const AllocRow& a = r.cp_allocation[i];
     o << (i ? "," : "") << "{\"type\":" << JsonString(a.type) << ",\"cylinders\":" << a.cylinders
-      << ",\"gb\":" << JsonNumber(a.gb) << ",\"percent_used\":" << JsonNumber(a.percent_used) << "}";
+      << ",\"gb\":" << JsonNumber(a.gb) << ",\"percent_used\":" << JsonNumber(a.percent_used)
+      << "}";
   }
   o << "],\"totals\":[";
   for (size_t i = 0; i < r.totals.size(); ++i) {
@@ -597,11 +639,15 @@ std::string FormatJson(const Report& r) {
       << ",\"cylinders\":" << t.cylinders << ",\"gb\":" << JsonNumber(t.gb) << "}";
   }
   o << "],\"units_counted\":" << r.units_counted << ",\"units_failed\":" << r.units_failed
-    << ",\"estimate\":{\"tracks\":" << r.total_tracks << ",\"allocated_tracks\":" << r.allocated_tracks
-    << ",\"gb\":" << JsonNumber(r.total_gb) << ",\"allocated_gb\":" << JsonNumber(r.allocated_gb)
-    << ",\"volumes_without_vtoc\":" << r.volumes_without_vtoc << ",\"rate_mbps\":" << JsonNumber(r.rate_mbps)
-    << ",\"rate_source\":" << JsonString(r.rate_source) << ",\"seconds_allocated\":" << JsonNumber(r.seconds_allocated)
-    << ",\"seconds_total\":" << JsonNumber(r.seconds_total) << "},\"condition_code\":" << r.ConditionCode() << "}\n";
+    << ",\"estimate\":{\"tracks\":" << r.total_tracks
+    << ",\"allocated_tracks\":" << r.allocated_tracks << ",\"gb\":" << JsonNumber(r.total_gb)
+    << ",\"allocated_gb\":" << JsonNumber(r.allocated_gb)
+    << ",\"volumes_without_vtoc\":" << r.volumes_without_vtoc
+    << ",\"rate_mbps\":" << JsonNumber(r.rate_mbps)
+    << ",\"rate_source\":" << JsonString(r.rate_source)
+    << ",\"seconds_allocated\":" << JsonNumber(r.seconds_allocated)
+    << ",\"seconds_total\":" << JsonNumber(r.seconds_total)
+    << "},\"condition_code\":" << r.ConditionCode() << "}\n";
   return o.str();
 }
 

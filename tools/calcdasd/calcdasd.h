@@ -96,7 +96,7 @@ struct TotalRow {
 
 struct Report {
   std::string system;
-  std::string query;  // "1880-1887", or "" for all DASD
+  std::string query;                       // "1880-1887", or "" for all DASD
   std::vector<UnitReport> units;           // in configuration order
   std::vector<std::string> size_warnings;  // "Warning - non standard size: ..."
   std::vector<ModelCount> models;          // 3390 lines, then 3380 lines if any 3380
