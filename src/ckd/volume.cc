@@ -235,7 +235,7 @@ Status AddDataSet(CkdImage& image, const DataSetSpec& spec) {
   // First fit.
   const TrackSet& alloc = scan.vtoc.allocated;
   uint32_t first = 0, run = 0;
-  for (uint32_t t = 0; t < alloc.size() && run < spec.tracks; ++t) {
+  for (uint32_t t = 0; t < scan.vtoc.vtoc_tracks && run < spec.tracks; ++t) {
     if (alloc.Test(t)) {
       run = 0;
     } else {

@@ -2,6 +2,7 @@
 // doc/ckd-format.md ("VTOC").
 #include "ckd/vtoc.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstring>
@@ -147,6 +148,7 @@ Result<Scan> ScanVtoc(const CkdImage& image) {
   Scan scan;
   Vtoc& v = scan.vtoc;
   v.total_tracks = image.tracks();
+  v.vtoc_tracks = v.total_tracks;
   v.allocated = TrackSet(v.total_tracks);
   v.allocated.Set(0);
   const std::string img = "image " + image.path();
@@ -192,6 +194,7 @@ Result<Scan> ScanVtoc(const CkdImage& image) {
                        uint32_t{b[kF4Dcyl + 2]} << 8 | b[kF4Dcyl + 3];
     }
     v.vtoc_extent = DecodeExtent(&b[kF4Vtoce]);
+    v.vtoc_tracks = std::min(v.total_tracks, v.f4_cylinders * g.heads);
   }
   const std::string f4where = img + ": Format-4 DSCB";
   PAS_RETURN_IF_ERROR(AddExtent(v.vtoc_extent, g, v.total_tracks, f4where + " VTOC", nullptr,
@@ -303,17 +306,17 @@ Status WriteFreeSpace(CkdImage& image, Scan& scan) {
   if (f4.bytes[kF4Vtoci] & (kVtociF5Invalid | kVtociF7)) return Status::Ok();
   // Free runs of unallocated tracks.
   std::vector<std::pair<uint32_t, uint32_t>> runs;  // first, count
-  for (uint32_t t = 0; t < v.total_tracks;) {
+  for (uint32_t t = 0; t < v.vtoc_tracks;) {
     if (v.allocated.Test(t)) {
       ++t;
       continue;
     }
     uint32_t e = t;
-    while (e < v.total_tracks && !v.allocated.Test(e)) ++e;
+    while (e < v.vtoc_tracks && !v.allocated.Test(e)) ++e;
     runs.emplace_back(t, e - t);
     t = e;
   }
-  const bool fits = scan.f5 >= 0 && runs.size() <= kF5Extents && v.total_tracks <= 0xFFFF;
+  const bool fits = scan.f5 >= 0 && runs.size() <= kF5Extents && v.vtoc_tracks <= 0xFFFF;
   if (!fits) {
     // F5 cannot describe this volume: mark it invalid, as an indexed VTOC
     // or dasdload's does; readers then compute free space from extents.
@@ -373,17 +376,10 @@ Status ResizeVtoc(CkdImage& target, uint32_t new_cylinders) {
   // DS4HCCHH names the first alternate track: the cylinder after the volume.
   if (dscb::Be16(b + dscb::kF4Hcchh) == old_cyls) dscb::PutBe16(b + dscb::kF4Hcchh, new_cylinders);
   PAS_RETURN_IF_ERROR(dscb::WriteDscb(target, f4.track, f4.rec, f4.bytes));
-  // Free space over the new size: the allocation map already spans every
-  // track of the image; only the tracks below new_cylinders count.
+  // Free space over the new size (the allocation map spans the image).
   scan.vtoc.vtoci = b[dscb::kF4Vtoci];
-  if (new_cylinders < target.cylinders()) {
-    TrackSet clipped(new_cylinders * target.geometry().heads);
-    scan.vtoc.allocated.ForEach([&](uint32_t t) {
-      if (t < clipped.size()) clipped.Set(t);
-    });
-    scan.vtoc.allocated = std::move(clipped);
-    scan.vtoc.total_tracks = new_cylinders * target.geometry().heads;
-  }
+  scan.vtoc.f4_cylinders = new_cylinders;
+  scan.vtoc.vtoc_tracks = new_cylinders * target.geometry().heads;
   return dscb::WriteFreeSpace(target, scan);
 }
 

@@ -71,8 +71,17 @@ struct Vtoc {
   Extent vtoc_extent;         // DS4VTOCE
   std::vector<DataSet> datasets;
   TrackSet allocated;         // track 0, the VTOC extent, every data set extent
-  uint32_t total_tracks = 0;  // tracks of the image
-  uint32_t free_tracks() const { return total_tracks - allocated.Count(); }
+  uint32_t total_tracks = 0;  // tracks of the image (allocated.size())
+  // Tracks the VTOC describes: DS4DSCYL x heads (at most total_tracks), or
+  // total_tracks without a VTOC. Smaller than total_tracks on a copy made
+  // onto a larger device until ResizeVtoc runs.
+  uint32_t vtoc_tracks = 0;
+  // Unallocated tracks within vtoc_tracks.
+  uint32_t free_tracks() const {
+    uint32_t used = 0;
+    allocated.ForEach([&](uint32_t t) { used += t < vtoc_tracks; });
+    return vtoc_tracks > used ? vtoc_tracks - used : 0;
+  }
 };
 
 // Reads VOL1, the F4 and every DSCB on the VTOC extent's tracks. A volume

@@ -53,13 +53,13 @@ int Parse(const std::string& cmd, const std::string& synopsis, int argc, char** 
   opts.add_options()("help,h", "this help");
   try {
     po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: pas volume " << synopsis << "\n\n" << opts;
+      return 0;
+    }
     po::notify(vm);
   } catch (const po::error& e) {
     return UsageError(cmd, e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: pas volume " << synopsis << "\n\n" << opts;
-    return 0;
   }
   return -1;
 }
