@@ -565,7 +565,7 @@ std::string FormatReport(const Report& r, bool short_form) {
     o << "\n";
     o << Fmt("Tracks on volumes:   %llu (%.2f GB)\n",
              static_cast<unsigned long long>(r.total_tracks), r.total_gb);
-    o << Fmt("Tracks allocated:    %llu (%.2f GB): ",
+    o << Fmt("Tracks allocated:    %llu (%.2f GB)",
              static_cast<unsigned long long>(r.allocated_tracks), r.allocated_gb);
     const int with_vtoc = r.units_counted - r.volumes_without_vtoc;
     if (with_vtoc > 0)
