@@ -413,6 +413,29 @@ TEST(VtocTest, ResizeVtocGrowsFreeSpaceAndDasdlsReadsIt) {
   EXPECT_TRUE(ResizeVtoc(*img, 10).IsInvalidArgument());
 }
 
+TEST(VtocTest, ResizeBeyondF5RangeMarksF5Invalid) {
+  ScratchDir dir;
+  const std::string src = SmallVolume(dir, "s.ckd");
+  auto a = CkdImage::Open(src, false);
+  ASSERT_OK(a);
+  // 4400 cylinders = 66000 tracks, more than an F5 RTA can address. Sparse:
+  // only the source's tracks are written.
+  auto b = CkdImage::Create(dir / "big.ckd", k3390Geometry, 4400, false);
+  ASSERT_OK(b);
+  std::vector<uint8_t> slot(a->slot_size());
+  for (uint32_t t = 0; t < a->tracks(); ++t) {
+    ASSERT_OK(a->ReadTrack(t, slot));
+    ASSERT_OK(b->WriteTrack(t, slot));
+  }
+  ASSERT_OK(ResizeVtoc(*b, 4400));
+  auto v = ReadVtoc(*b);
+  ASSERT_OK(v);
+  EXPECT_EQ(v->f4_cylinders, 4400u);
+  EXPECT_EQ(v->vtoci & 0x80, 0x80);
+  EXPECT_EQ(v->free_tracks(), 66000u - (1 + kVtocTracks + 24));
+  EXPECT_EQ(DasdlsInfo(dir / "big.ckd").size(), 2u);
+}
+
 TEST(VtocTest, ResizeDasdloadVolume) {
   ScratchDir dir;
   const std::string src = Dasdload(dir);
