@@ -568,6 +568,7 @@ std::string FormatReport(const Report& r, bool short_form) {
     o << Fmt("Tracks allocated:    %llu (%.2f GB)",
              static_cast<unsigned long long>(r.allocated_tracks), r.allocated_gb);
     const int with_vtoc = r.units_counted - r.volumes_without_vtoc;
+    if (r.units_counted > 0) o << ": ";
     if (with_vtoc > 0)
       o << Fmt("VTOC allocation of %d volume%s", with_vtoc, with_vtoc == 1 ? "" : "s");
     if (with_vtoc > 0 && r.volumes_without_vtoc > 0) o << ", ";
