@@ -53,8 +53,8 @@ BENCHMARK(BM_ValidateTrack)->Arg(80)->Arg(4096)->Arg(27998)->Arg(56664);
 // call (1 = a track, 15 = a cylinder), from the page cache.
 void BM_ReadTrackSlots(benchmark::State& state) {
   const char* tmp = std::getenv("TMPDIR");
-  const std::string path = std::string(tmp ? tmp : "/tmp") + "/pas_ckd_bench_" +
-                           std::to_string(::getpid()) + ".ckd";
+  const std::string path =
+      std::string(tmp ? tmp : "/tmp") + "/pas_ckd_bench_" + std::to_string(::getpid()) + ".ckd";
   const uint32_t cyls = 100;
   {
     auto img = CkdImage::Create(path, k3390Geometry, cyls, false);

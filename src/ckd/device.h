@@ -21,18 +21,26 @@ struct DeviceGeometry {
   uint16_t devtk;              // DS4DEVTK: 58786 (3390), 47968 (3380)
 };
 
-inline constexpr DeviceGeometry k3390Geometry{
-    .device_type = 0x3390, .header_devtype = 0x90, .heads = 15, .track_capacity = 56664,
-    .slot_size = 56832, .max_cyls_per_file = 2519, .devtk = 58786};
-inline constexpr DeviceGeometry k3380Geometry{
-    .device_type = 0x3380, .header_devtype = 0x80, .heads = 15, .track_capacity = 47476,
-    .slot_size = 47616, .max_cyls_per_file = 3006, .devtk = 47968};
+inline constexpr DeviceGeometry k3390Geometry{.device_type = 0x3390,
+                                              .header_devtype = 0x90,
+                                              .heads = 15,
+                                              .track_capacity = 56664,
+                                              .slot_size = 56832,
+                                              .max_cyls_per_file = 2519,
+                                              .devtk = 58786};
+inline constexpr DeviceGeometry k3380Geometry{.device_type = 0x3380,
+                                              .header_devtype = 0x80,
+                                              .heads = 15,
+                                              .track_capacity = 47476,
+                                              .slot_size = 47616,
+                                              .max_cyls_per_file = 3006,
+                                              .devtk = 47968};
 
 struct DeviceModel {
-  std::string_view name;  // "3390-9"
-  uint16_t device_type;   // 0x3390
-  uint32_t cylinders;     // primary cylinders
-  uint32_t alt_cylinders; // Hercules alternates (dasdinit -a)
+  std::string_view name;   // "3390-9"
+  uint16_t device_type;    // 0x3390
+  uint32_t cylinders;      // primary cylinders
+  uint32_t alt_cylinders;  // Hercules alternates (dasdinit -a)
 };
 
 inline constexpr DeviceModel kDeviceModels[] = {
@@ -67,7 +75,9 @@ struct Cchh {
   friend bool operator==(const Cchh&, const Cchh&) = default;
 };
 
-constexpr uint32_t RelativeTrack(const DeviceGeometry& g, Cchh a) { return a.cyl * g.heads + a.head; }
+constexpr uint32_t RelativeTrack(const DeviceGeometry& g, Cchh a) {
+  return a.cyl * g.heads + a.head;
+}
 constexpr Cchh TrackAddress(const DeviceGeometry& g, uint32_t track) {
   return Cchh{.cyl = track / g.heads, .head = track % g.heads};
 }

@@ -25,15 +25,14 @@ using Bytes = std::array<uint8_t, kSize>;
 inline constexpr size_t kFmtId = 44;
 inline constexpr size_t kPtrds = 135;  // CCHHR of the next DSCB in a chain
 // Format-1
-inline constexpr size_t kF1Dssn = 45, kF1Volsq = 51, kF1Credt = 53, kF1Expdt = 56,
-                        kF1Noepv = 59, kF1Syscd = 62, kF1Dsorg = 82, kF1Recfm = 84,
-                        kF1Blkl = 86, kF1Lrecl = 88, kF1Keyl = 90, kF1Dsind = 93, kF1Scalo = 94,
-                        kF1Lstar = 98, kF1Trbal = 101, kF1Ext1 = 105;
+inline constexpr size_t kF1Dssn = 45, kF1Volsq = 51, kF1Credt = 53, kF1Expdt = 56, kF1Noepv = 59,
+                        kF1Syscd = 62, kF1Dsorg = 82, kF1Recfm = 84, kF1Blkl = 86, kF1Lrecl = 88,
+                        kF1Keyl = 90, kF1Dsind = 93, kF1Scalo = 94, kF1Lstar = 98, kF1Trbal = 101,
+                        kF1Ext1 = 105;
 // Format-4
-inline constexpr size_t kF4Hpchr = 45, kF4Dsrec = 50, kF4Hcchh = 52, kF4Noatk = 56,
-                        kF4Vtoci = 58, kF4Noext = 59, kF4Dscyl = 62, kF4Dstrk = 64,
-                        kF4Devtk = 66, kF4Devfg = 71, kF4Devdt = 74, kF4Devdb = 75,
-                        kF4Vtoce = 105, kF4Dcyl = 132;
+inline constexpr size_t kF4Hpchr = 45, kF4Dsrec = 50, kF4Hcchh = 52, kF4Noatk = 56, kF4Vtoci = 58,
+                        kF4Noext = 59, kF4Dscyl = 62, kF4Dstrk = 64, kF4Devtk = 66, kF4Devfg = 71,
+                        kF4Devdt = 74, kF4Devdb = 75, kF4Vtoce = 105, kF4Dcyl = 132;
 inline constexpr uint8_t kVtociF5Invalid = 0x80, kVtociF7 = 0x20;
 // Format-5: 26 five-byte extents.
 inline constexpr uint32_t kF5Extents = 26;

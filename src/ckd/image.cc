@@ -62,7 +62,9 @@ Status PwriteFull(int fd, const uint8_t* buf, size_t len, uint64_t off, const st
   return Status::Ok();
 }
 
-char SeqChar(int seq) { return seq <= 9 ? static_cast<char>('0' + seq) : static_cast<char>('A' + seq - 10); }
+char SeqChar(int seq) {
+  return seq <= 9 ? static_cast<char>('0' + seq) : static_cast<char>('A' + seq - 10);
+}
 
 }  // namespace
 
@@ -180,9 +182,8 @@ Result<CkdImage> CkdImage::Open(const std::string& path, bool writable) {
     if (fd < 0) {
       Status s = Status::FromErrno("image file " + file);
       if (seq > 1) {
-        return Status::Corruption("image file " + file + ": missing member " +
-                                  std::to_string(seq) + " of a multi-file set (" + s.message() +
-                                  ")");
+        return Status::Corruption("image file " + file + ": missing member " + std::to_string(seq) +
+                                  " of a multi-file set (" + s.message() + ")");
       }
       return s;
     }
@@ -212,8 +213,8 @@ Result<CkdImage> CkdImage::Open(const std::string& path, bool writable) {
     if (cyls == 0) return Status::Corruption("image file " + file + ": holds no cylinders");
     if (seq == 1 && h->fileseq == 0) {
       if (h->highcyl != 0) {
-        return Status::Corruption("image file " + file + ": highcyl " +
-                                  std::to_string(h->highcyl) + " in a single-file image");
+        return Status::Corruption("image file " + file + ": highcyl " + std::to_string(h->highcyl) +
+                                  " in a single-file image");
       }
       img.files_.push_back(ImageFile{file, 0, cyls * g.heads});
       next_cyl = cyls;
@@ -346,10 +347,10 @@ Status CkdImage::ReadTracks(uint32_t first, uint32_t count, std::span<uint8_t> o
   while (done < count) {
     PAS_ASSIGN_OR_RETURN(Location loc, Locate(first + done));
     const uint32_t n = std::min(count - done, loc.tracks_left_in_file);
-    PAS_RETURN_IF_ERROR(PreadFull(loc.fd, out.data() + uint64_t{done} * geometry_.slot_size,
-                                  uint64_t{n} * geometry_.slot_size, loc.offset,
-                                  "image " + path_ + ": reading track " +
-                                      std::to_string(first + done)));
+    PAS_RETURN_IF_ERROR(
+        PreadFull(loc.fd, out.data() + uint64_t{done} * geometry_.slot_size,
+                  uint64_t{n} * geometry_.slot_size, loc.offset,
+                  "image " + path_ + ": reading track " + std::to_string(first + done)));
     done += n;
   }
   return Status::Ok();
@@ -368,10 +369,10 @@ Status CkdImage::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
   while (done < count) {
     PAS_ASSIGN_OR_RETURN(Location loc, Locate(first + done));
     const uint32_t n = std::min(count - done, loc.tracks_left_in_file);
-    PAS_RETURN_IF_ERROR(PwriteFull(loc.fd, slots.data() + uint64_t{done} * geometry_.slot_size,
-                                   uint64_t{n} * geometry_.slot_size, loc.offset,
-                                   "image " + path_ + ": writing track " +
-                                       std::to_string(first + done)));
+    PAS_RETURN_IF_ERROR(
+        PwriteFull(loc.fd, slots.data() + uint64_t{done} * geometry_.slot_size,
+                   uint64_t{n} * geometry_.slot_size, loc.offset,
+                   "image " + path_ + ": writing track " + std::to_string(first + done)));
     done += n;
   }
   return Status::Ok();
@@ -379,7 +380,8 @@ Status CkdImage::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
 
 Status CkdImage::Sync() {
   for (size_t i = 0; i < fds_.size(); ++i) {
-    if (::fdatasync(fds_[i]) != 0) return Status::FromErrno("image file " + files_[i].path + ": fdatasync");
+    if (::fdatasync(fds_[i]) != 0)
+      return Status::FromErrno("image file " + files_[i].path + ": fdatasync");
   }
   return Status::Ok();
 }

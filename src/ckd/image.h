@@ -25,7 +25,7 @@ inline constexpr uint32_t kDeviceHeaderSize = 512;
 
 // The 512-byte Hercules device header, decoded (little-endian fields).
 struct DeviceHeader {
-  std::string devid;     // "CKD_P370"
+  std::string devid;  // "CKD_P370"
   uint32_t heads = 0;
   uint32_t trksize = 0;
   uint8_t devtyp = 0;

@@ -32,8 +32,8 @@ Result<Vol1Location> FindVol1(const CkdImage& image) {
   for (const RecordView& r : t->records) {
     if (r.rec != 3) continue;
     const bool key_ok = r.key.size() == 4 && std::memcmp(r.key.data(), kVol1Key, 4) == 0;
-    const bool data_ok = r.data.size() >= kVol1DataLength &&
-                         std::memcmp(r.data.data(), kVol1Key, 4) == 0;
+    const bool data_ok =
+        r.data.size() >= kVol1DataLength && std::memcmp(r.data.data(), kVol1Key, 4) == 0;
     if (!key_ok && !data_ok) break;
     if (r.data.size() < kVol1DataLength) {
       return Status::Corruption("image " + image.path() + ": VOL1 record has " +
@@ -50,8 +50,8 @@ Result<Vol1Location> FindVol1(const CkdImage& image) {
 bool IsValidVolser(std::string_view volser) {
   if (volser.empty() || volser.size() > 6) return false;
   for (char c : volser) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' || c == '#' ||
-                    c == '$';
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' || c == '#' || c == '$';
     if (!ok) return false;
   }
   return true;

@@ -19,8 +19,8 @@ namespace pas::ckd {
 inline constexpr uint32_t kVol1DataLength = 80;
 
 struct VolumeLabel {
-  std::string volser;   // ASCII, trailing blanks removed
-  Cchh vtoc_cchh;       // where the VTOC's first DSCB (the F4) is
+  std::string volser;  // ASCII, trailing blanks removed
+  Cchh vtoc_cchh;      // where the VTOC's first DSCB (the F4) is
   uint8_t vtoc_record = 0;
   uint8_t security = 0;  // byte 10 (0x40 dasdinit 3.13, 0xC0 4.x, C'0' z/VM)
   std::string owner;     // ASCII, 14 characters as stored

@@ -92,7 +92,8 @@ class TrackBuilder {
 
   // Bytes used so far including the end-of-track marker.
   uint32_t used_length() const {
-    return static_cast<uint32_t>(bytes_.size()) + (r0_added_ ? 0 : kCountSize + 8) + kEndOfTrackSize;
+    return static_cast<uint32_t>(bytes_.size()) + (r0_added_ ? 0 : kCountSize + 8) +
+           kEndOfTrackSize;
   }
   // Bytes still free for records (count + key + data) in the slot.
   uint32_t free_bytes() const;

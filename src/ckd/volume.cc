@@ -87,10 +87,9 @@ Status BuildVtocTracks(const DeviceGeometry& g, uint32_t cylinders, std::span<ui
     TrackBuilder tb(g, 1 + i);
     for (uint32_t r = 1; r <= per_track; ++r) {
       const dscb::Bytes& d = (i == 0 && r == 1) ? f4 : (i == 0 && r == 2) ? f5 : f0;
-      PAS_RETURN_IF_ERROR(tb.AddRecord(static_cast<uint8_t>(r),
-                                       std::span<const uint8_t>(d.data(), dscb::kKeyLength),
-                                       std::span<const uint8_t>(d.data() + dscb::kKeyLength,
-                                                                dscb::kDataLength)));
+      PAS_RETURN_IF_ERROR(tb.AddRecord(
+          static_cast<uint8_t>(r), std::span<const uint8_t>(d.data(), dscb::kKeyLength),
+          std::span<const uint8_t>(d.data() + dscb::kKeyLength, dscb::kDataLength)));
     }
     PAS_RETURN_IF_ERROR(tb.Finish(slots.subspan(size_t{i} * g.slot_size, g.slot_size)));
   }
@@ -143,8 +142,9 @@ std::string DiffReason(std::span<const uint8_t> a, std::span<const uint8_t> b,
   for (size_t i = 0; i < n; ++i) {
     const RecordView& ra = pa->records[i];
     const RecordView& rb = pb->records[i];
-    if (ra.rec != rb.rec) return "record " + std::to_string(i) + ": R " + std::to_string(ra.rec) +
-                                " in A, " + std::to_string(rb.rec) + " in B";
+    if (ra.rec != rb.rec)
+      return "record " + std::to_string(i) + ": R " + std::to_string(ra.rec) + " in A, " +
+             std::to_string(rb.rec) + " in B";
     if (!std::equal(ra.key.begin(), ra.key.end(), rb.key.begin(), rb.key.end())) {
       return "record " + std::to_string(ra.rec) + ": key differs";
     }
@@ -179,8 +179,7 @@ Status FormatVolume(CkdImage& image, std::string_view volser, bool with_vtoc) {
                       std::span<uint8_t>(buf).subspan(size_t{h} * g.slot_size, g.slot_size));
     }
     if (cyl == 0) {
-      PAS_RETURN_IF_ERROR(
-          BuildTrack0(g, volser, std::span<uint8_t>(buf).subspan(0, g.slot_size)));
+      PAS_RETURN_IF_ERROR(BuildTrack0(g, volser, std::span<uint8_t>(buf).subspan(0, g.slot_size)));
       if (with_vtoc) {
         PAS_RETURN_IF_ERROR(BuildVtocTracks(
             g, image.cylinders(),
@@ -227,9 +226,8 @@ Status AddDataSet(CkdImage& image, const DataSetSpec& spec) {
   }
   const uint64_t tracks_needed = blocks / blocks_per_track + 1;  // +1: room for the EOF
   if (tracks_needed > spec.tracks) {
-    return Status::InvalidArgument("data set " + spec.name + ": " +
-                                   std::to_string(spec.records) + " records need " +
-                                   std::to_string(tracks_needed) + " tracks, " +
+    return Status::InvalidArgument("data set " + spec.name + ": " + std::to_string(spec.records) +
+                                   " records need " + std::to_string(tracks_needed) + " tracks, " +
                                    std::to_string(spec.tracks) + " allocated");
   }
   // First fit.
@@ -243,9 +241,8 @@ Status AddDataSet(CkdImage& image, const DataSetSpec& spec) {
     }
   }
   if (run < spec.tracks) {
-    return Status::InvalidArgument("image " + image.path() + ": no " +
-                                   std::to_string(spec.tracks) + " contiguous free tracks for " +
-                                   spec.name);
+    return Status::InvalidArgument("image " + image.path() + ": no " + std::to_string(spec.tracks) +
+                                   " contiguous free tracks for " + spec.name);
   }
 
   // The data: blocks of logical records, then an EOF record.
@@ -307,8 +304,8 @@ Status AddDataSet(CkdImage& image, const DataSetSpec& spec) {
   b[dscb::kF1Recfm] = 0x90;  // FB
   dscb::PutBe16(&b[dscb::kF1Blkl], spec.blksize);
   dscb::PutBe16(&b[dscb::kF1Lrecl], spec.lrecl);
-  b[dscb::kF1Dsind] = 0x80;   // last volume of the data set
-  b[dscb::kF1Scalo] = 0x80;   // track allocation, no secondary
+  b[dscb::kF1Dsind] = 0x80;  // last volume of the data set
+  b[dscb::kF1Scalo] = 0x80;  // track allocation, no secondary
   if (blocks > 0) {
     dscb::PutBe16(&b[dscb::kF1Lstar], last_tt);
     b[dscb::kF1Lstar + 2] = static_cast<uint8_t>(last_r);
@@ -423,17 +420,17 @@ std::string VolumeInfoJson(const VolumeInfo& info) {
   o << ",\"datasets\":[";
   for (size_t i = 0; i < info.datasets.size(); ++i) {
     const DataSet& ds = info.datasets[i];
-    o << (i ? "," : "") << "{\"name\":" << JsonString(ds.name) << ",\"dsorg\":"
-      << JsonString(ds.dsorg) << ",\"recfm\":" << JsonString(ds.recfm) << ",\"lrecl\":" << ds.lrecl
-      << ",\"blksize\":" << ds.blksize << ",\"keylen\":" << ds.keylen << ",\"tracks\":" << ds.tracks
-      << ",\"extents\":[";
+    o << (i ? "," : "") << "{\"name\":" << JsonString(ds.name)
+      << ",\"dsorg\":" << JsonString(ds.dsorg) << ",\"recfm\":" << JsonString(ds.recfm)
+      << ",\"lrecl\":" << ds.lrecl << ",\"blksize\":" << ds.blksize << ",\"keylen\":" << ds.keylen
+      << ",\"tracks\":" << ds.tracks << ",\"extents\":[";
     for (size_t k = 0; k < ds.extents.size(); ++k) {
       o << (k ? "," : "") << JsonString(ExtentText(ds.extents[k]));
     }
     o << "]}";
   }
-  o << "],\"allocated_tracks\":" << info.allocated_tracks
-    << ",\"free_tracks\":" << info.free_tracks << "}\n";
+  o << "],\"allocated_tracks\":" << info.allocated_tracks << ",\"free_tracks\":" << info.free_tracks
+    << "}\n";
   return o.str();
 }
 
@@ -457,8 +454,12 @@ Result<CompareResult> CompareVolumes(const CkdImage& a, const CkdImage& b, size_
     const bool in_a = t < a.tracks(), in_b = t < b.tracks();
     const uint32_t na = in_a ? std::min(n, a.tracks() - t) : 0;
     const uint32_t nb = in_b ? std::min(n, b.tracks() - t) : 0;
-    if (na) PAS_RETURN_IF_ERROR(a.ReadTracks(t, na, std::span<uint8_t>(ba).first(size_t{na} * g.slot_size)));
-    if (nb) PAS_RETURN_IF_ERROR(b.ReadTracks(t, nb, std::span<uint8_t>(bb).first(size_t{nb} * g.slot_size)));
+    if (na)
+      PAS_RETURN_IF_ERROR(
+          a.ReadTracks(t, na, std::span<uint8_t>(ba).first(size_t{na} * g.slot_size)));
+    if (nb)
+      PAS_RETURN_IF_ERROR(
+          b.ReadTracks(t, nb, std::span<uint8_t>(bb).first(size_t{nb} * g.slot_size)));
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t track = t + i;
       auto sa = std::span<const uint8_t>(ba).subspan(size_t{i} * g.slot_size, g.slot_size);
@@ -481,18 +482,30 @@ Result<CompareResult> CompareVolumes(const CkdImage& a, const CkdImage& b, size_
 Status BuildDemoVolume(const std::string& path, std::string_view volser, uint32_t cylinders) {
   PAS_ASSIGN_OR_RETURN(CkdImage image, CkdImage::Create(path, k3390Geometry, cylinders, false));
   PAS_RETURN_IF_ERROR(FormatVolume(image, volser, true));
-  DataSetSpec text{.name = "PAS.DEMO.TEXT", .tracks = 5, .lrecl = 80, .blksize = 3120,
-                   .records = 1000, .fill = nullptr};
+  DataSetSpec text{.name = "PAS.DEMO.TEXT",
+                   .tracks = 5,
+                   .lrecl = 80,
+                   .blksize = 3120,
+                   .records = 1000,
+                   .fill = nullptr};
   PAS_RETURN_IF_ERROR(AddDataSet(image, text));
-  DataSetSpec payroll{.name = "PAS.DEMO.PAYROLL", .tracks = 30, .lrecl = 200, .blksize = 27800,
-                      .records = 7000, .fill = [](uint64_t i, std::span<uint8_t> r) {
+  DataSetSpec payroll{.name = "PAS.DEMO.PAYROLL",
+                      .tracks = 30,
+                      .lrecl = 200,
+                      .blksize = 27800,
+                      .records = 7000,
+                      .fill = [](uint64_t i, std::span<uint8_t> r) {
                         for (size_t k = 0; k < r.size(); ++k) {
                           r[k] = static_cast<uint8_t>((i * 131 + k * 7) & 0xFF);
                         }
                       }};
   PAS_RETURN_IF_ERROR(AddDataSet(image, payroll));
-  DataSetSpec binary{.name = "PAS.DEMO.BINARY", .tracks = 45, .lrecl = 4096, .blksize = 4096,
-                     .records = 500, .fill = [](uint64_t i, std::span<uint8_t> r) {
+  DataSetSpec binary{.name = "PAS.DEMO.BINARY",
+                     .tracks = 45,
+                     .lrecl = 4096,
+                     .blksize = 4096,
+                     .records = 500,
+                     .fill = [](uint64_t i, std::span<uint8_t> r) {
                        uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
                        for (auto& byte : r) {
                          x ^= x << 13;

@@ -32,10 +32,10 @@ Status FormatVolume(CkdImage& image, std::string_view volser, bool with_vtoc);
 
 // A physical sequential (PS, FB) data set to allocate and fill.
 struct DataSetSpec {
-  std::string name;          // up to 44 characters
-  uint32_t tracks = 1;       // primary allocation in tracks (one extent)
+  std::string name;     // up to 44 characters
+  uint32_t tracks = 1;  // primary allocation in tracks (one extent)
   uint32_t lrecl = 80;
-  uint32_t blksize = 3120;   // a multiple of lrecl
+  uint32_t blksize = 3120;  // a multiple of lrecl
   // Logical records to write (0: none, the data set holds just an EOF).
   uint64_t records = 0;
   // Fills logical record `index` (lrecl bytes); null: EBCDIC text lines.
@@ -85,8 +85,8 @@ struct TrackDiff {
 struct CompareResult {
   bool equal = true;
   uint32_t tracks_compared = 0;
-  uint32_t differing_tracks = 0;   // all of them, not only those listed
-  std::vector<TrackDiff> diffs;    // the first max_diffs
+  uint32_t differing_tracks = 0;  // all of them, not only those listed
+  std::vector<TrackDiff> diffs;   // the first max_diffs
 };
 
 // Compares record content track by track (slot zero fill ignored). B may

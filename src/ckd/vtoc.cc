@@ -94,11 +94,16 @@ std::string TrimRight(std::string s) {
 std::string Dsorg(const uint8_t* p) {
   if (p[1] & 0x08) return "VS";
   switch (p[0] & 0xFE) {
-    case 0x40: return "PS";
-    case 0x02: return "PO";
-    case 0x20: return "DA";
-    case 0x80: return "IS";
-    default: break;
+    case 0x40:
+      return "PS";
+    case 0x02:
+      return "PO";
+    case 0x20:
+      return "DA";
+    case 0x80:
+      return "IS";
+    default:
+      break;
   }
   if (p[0] & 0x01) return "U";
   return "";
@@ -107,10 +112,17 @@ std::string Dsorg(const uint8_t* p) {
 std::string Recfm(uint8_t r) {
   std::string s;
   switch (r & 0xC0) {
-    case 0xC0: s = "U"; break;
-    case 0x80: s = "F"; break;
-    case 0x40: s = "V"; break;
-    default: return "";
+    case 0xC0:
+      s = "U";
+      break;
+    case 0x80:
+      s = "F";
+      break;
+    case 0x40:
+      s = "V";
+      break;
+    default:
+      return "";
   }
   if (r & 0x10) s += "B";
   if (r & 0x08) s += "S";
@@ -176,8 +188,7 @@ Result<Scan> ScanVtoc(const CkdImage& image) {
       if (r.rec == label->vtoc_record && r.rec != 0) f4 = &r;
     }
     if (f4 == nullptr) return scan;  // VOL1 points at an empty track: no VTOC
-    if (f4->key.size() != kKeyLength || f4->data.size() != kDataLength ||
-        f4->data[0] != 0xF4) {
+    if (f4->key.size() != kKeyLength || f4->data.size() != kDataLength || f4->data[0] != 0xF4) {
       return Status::Corruption(img + ": " + Where(f4_track, f4->rec, g) +
                                 " named by VOL1 is not a Format-4 DSCB");
     }
@@ -197,8 +208,8 @@ Result<Scan> ScanVtoc(const CkdImage& image) {
     v.vtoc_tracks = std::min(v.total_tracks, v.f4_cylinders * g.heads);
   }
   const std::string f4where = img + ": Format-4 DSCB";
-  PAS_RETURN_IF_ERROR(AddExtent(v.vtoc_extent, g, v.total_tracks, f4where + " VTOC", nullptr,
-                                &v.allocated));
+  PAS_RETURN_IF_ERROR(
+      AddExtent(v.vtoc_extent, g, v.total_tracks, f4where + " VTOC", nullptr, &v.allocated));
   if (v.vtoc_extent.type == 0) return Status::Corruption(f4where + ": VTOC extent is empty");
   const uint32_t vb = RelativeTrack(g, v.vtoc_extent.begin);
   const uint32_t ve = RelativeTrack(g, v.vtoc_extent.end);
@@ -273,8 +284,8 @@ Result<Scan> ScanVtoc(const CkdImage& image) {
       } else if (next.format() != 0xF9) {
         char f[8];
         std::snprintf(f, sizeof f, "%02X", next.format());
-        return Status::Corruption(owner + ": DSCB chain points to CCHHR " + buf +
-                                  ", a format " + f + " DSCB, not Format-3 or -9");
+        return Status::Corruption(owner + ": DSCB chain points to CCHHR " + buf + ", a format " +
+                                  f + " DSCB, not Format-3 or -9");
       }
       ptr = n + kPtrds;
     }
@@ -356,10 +367,9 @@ Status ResizeVtoc(CkdImage& target, uint32_t new_cylinders) {
                                    std::to_string(target.cylinders()));
   }
   if (new_cylinders < scan.vtoc.f4_cylinders) {
-    return Status::InvalidArgument("image " + target.path() + ": VTOC describes " +
-                                   std::to_string(scan.vtoc.f4_cylinders) +
-                                   " cylinders; shrinking to " + std::to_string(new_cylinders) +
-                                   " is not allowed");
+    return Status::InvalidArgument(
+        "image " + target.path() + ": VTOC describes " + std::to_string(scan.vtoc.f4_cylinders) +
+        " cylinders; shrinking to " + std::to_string(new_cylinders) + " is not allowed");
   }
   if (scan.vtoc.vtoci & dscb::kVtociF7) {
     return Status::NotSupported("image " + target.path() +
@@ -369,7 +379,8 @@ Status ResizeVtoc(CkdImage& target, uint32_t new_cylinders) {
   uint8_t* b = f4.bytes.data();
   const uint32_t old_cyls = scan.vtoc.f4_cylinders;
   if (dscb::Be16(b + dscb::kF4Dscyl) == 0xFFFE) {
-    for (int i = 0; i < 4; ++i) b[dscb::kF4Dcyl + i] = static_cast<uint8_t>(new_cylinders >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      b[dscb::kF4Dcyl + i] = static_cast<uint8_t>(new_cylinders >> (24 - 8 * i));
   } else {
     dscb::PutBe16(b + dscb::kF4Dscyl, new_cylinders);
   }

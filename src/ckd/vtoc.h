@@ -37,7 +37,7 @@ struct DataSet {
   std::string recfm;  // "F", "FB", "V", "VB", "U", "FBA", ... ("" if none)
   uint32_t lrecl = 0, blksize = 0, keylen = 0;
   std::vector<Extent> extents;
-  uint32_t tracks = 0;  // sum over extents
+  uint32_t tracks = 0;    // sum over extents
   uint8_t format = 0xF1;  // 0xF1 or 0xF8
 };
 
@@ -52,7 +52,9 @@ class TrackSet {
   bool Test(uint32_t t) const { return (words_[t / 64] >> (t % 64)) & 1; }
   // Sets first..last inclusive, clipped to size().
   void SetRange(uint32_t first, uint32_t last);
-  void SetAll() { if (size_) SetRange(0, size_ - 1); }
+  void SetAll() {
+    if (size_) SetRange(0, size_ - 1);
+  }
   uint32_t Count() const;
   // Calls fn(track) for every set track in ascending order.
   void ForEach(const std::function<void(uint32_t)>& fn) const;
@@ -63,8 +65,8 @@ class TrackSet {
 };
 
 struct Vtoc {
-  bool present = false;    // false: VOL1 points at an empty track or nowhere
-  Cchh f4_location;        // CCHH of the F4 (record f4_record)
+  bool present = false;  // false: VOL1 points at an empty track or nowhere
+  Cchh f4_location;      // CCHH of the F4 (record f4_record)
   uint8_t f4_record = 0;
   uint32_t f4_cylinders = 0;  // DS4DSCYL (or DS4DCYL on large volumes)
   uint8_t vtoci = 0;          // DS4VTOCI

@@ -1,7 +1,6 @@
 // `pas volume init|info|compare`: create, describe and compare Hercules
 // CKD volumes (src/ckd). Messages PAS100-PAS149.
 #include <boost/program_options.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -26,13 +25,32 @@ int ReportError(const std::string& image, const Status& s) {
   const char* id = "PAS102E";
   std::string what = "CANNOT BE PROCESSED";
   switch (s.kind()) {
-    case Status::Kind::kCorruption: id = "PAS101E"; what = "IS CORRUPT"; break;
-    case Status::Kind::kIoError: id = "PAS102E"; what = "CANNOT BE ACCESSED"; break;
-    case Status::Kind::kInvalidArgument: id = "PAS103E"; what = "INVALID REQUEST"; break;
-    case Status::Kind::kBusy: id = "PAS106E"; what = "ALREADY EXISTS"; break;
-    case Status::Kind::kNotSupported: id = "PAS107E"; what = "IS NOT SUPPORTED"; break;
-    case Status::Kind::kNotFound: id = "PAS108E"; what = "NOT FOUND"; break;
-    default: break;
+    case Status::Kind::kCorruption:
+      id = "PAS101E";
+      what = "IS CORRUPT";
+      break;
+    case Status::Kind::kIoError:
+      id = "PAS102E";
+      what = "CANNOT BE ACCESSED";
+      break;
+    case Status::Kind::kInvalidArgument:
+      id = "PAS103E";
+      what = "INVALID REQUEST";
+      break;
+    case Status::Kind::kBusy:
+      id = "PAS106E";
+      what = "ALREADY EXISTS";
+      break;
+    case Status::Kind::kNotSupported:
+      id = "PAS107E";
+      what = "IS NOT SUPPORTED";
+      break;
+    case Status::Kind::kNotFound:
+      id = "PAS108E";
+      what = "NOT FOUND";
+      break;
+    default:
+      break;
   }
   std::fprintf(stderr, "%s IMAGE %s %s: %s\n", id, image.c_str(), what.c_str(),
                s.message().c_str());
@@ -95,9 +113,9 @@ int Init(int argc, char** argv) {
   Status s = ckd::FormatVolume(*img, volser, vm.count("vtoc") > 0);
   if (s.ok()) s = img->Sync();
   if (!s.ok()) return ReportError(image, s);
-  std::printf("PAS100I VOLUME %s INITIALIZED: %s, %u CYLINDERS, %zu FILE(S), %s\n",
-              volser.c_str(), std::string(ckd::ModelName(m->device_type, cylinders)).c_str(),
-              cylinders, img->files().size(), vm.count("vtoc") ? "WITH VTOC" : "NO VTOC");
+  std::printf("PAS100I VOLUME %s INITIALIZED: %s, %u CYLINDERS, %zu FILE(S), %s\n", volser.c_str(),
+              std::string(ckd::ModelName(m->device_type, cylinders)).c_str(), cylinders,
+              img->files().size(), vm.count("vtoc") ? "WITH VTOC" : "NO VTOC");
   for (const auto& f : img->files()) std::printf("  %s\n", f.path.c_str());
   return 0;
 }
@@ -128,8 +146,8 @@ int Compare(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("images", 2);
   po::variables_map vm;
-  const int rc = Parse("compare", "compare IMAGE_A IMAGE_B [--max-diffs N]", argc, argv, opts,
-                       pos, vm);
+  const int rc =
+      Parse("compare", "compare IMAGE_A IMAGE_B [--max-diffs N]", argc, argv, opts, pos, vm);
   if (rc >= 0) return rc;
   if (images.size() != 2) return UsageError("compare", "two images are required");
   auto a = ckd::CkdImage::Open(images[0], false);

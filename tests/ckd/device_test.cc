@@ -61,9 +61,8 @@ struct CapacityCase {
 
 TEST(DeviceTest, Records3390MatchHerculesAndDasdload) {
   const CapacityCase cases[] = {
-      {0, 80, 78},    {8, 80, 54},    {0, 800, 39},   {0, 3120, 15},  {0, 4096, 12},
-      {0, 6160, 8},   {0, 18432, 3},  {0, 27998, 2},  {0, 56664, 1},  {44, 96, 50},
-      {8, 256, 45},
+      {0, 80, 78},   {8, 80, 54},   {0, 800, 39},  {0, 3120, 15}, {0, 4096, 12}, {0, 6160, 8},
+      {0, 18432, 3}, {0, 27998, 2}, {0, 56664, 1}, {44, 96, 50},  {8, 256, 45},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(RecordsPerTrack(k3390Geometry, c.kl, c.dl), c.per_track)

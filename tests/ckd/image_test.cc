@@ -30,8 +30,12 @@ void Patch(const std::string& p, uint64_t offset, std::vector<uint8_t> bytes) {
 }
 
 TEST(ImageTest, HeaderRoundTrip) {
-  DeviceHeader h{.devid = "CKD_P370", .heads = 15, .trksize = 56832, .devtyp = 0x90,
-                 .fileseq = 2, .highcyl = 5037};
+  DeviceHeader h{.devid = "CKD_P370",
+                 .heads = 15,
+                 .trksize = 56832,
+                 .devtyp = 0x90,
+                 .fileseq = 2,
+                 .highcyl = 5037};
   auto bytes = EncodeDeviceHeader(h);
   ASSERT_EQ(bytes.size(), 512u);
   // Little-endian fields at their offsets.
@@ -66,7 +70,8 @@ TEST(ImageTest, HeaderErrorsNameTheField) {
   bad = good;
   bad[16] = 0x45;
   EXPECT_NE(DecodeDeviceHeader(bad).status().message().find("devtyp 0x45"), std::string::npos);
-  EXPECT_TRUE(DecodeDeviceHeader(std::span<const uint8_t>(good.data(), 100)).status().IsCorruption());
+  EXPECT_TRUE(
+      DecodeDeviceHeader(std::span<const uint8_t>(good.data(), 100)).status().IsCorruption());
 }
 
 TEST(ImageTest, MultiFileNames) {
@@ -133,7 +138,8 @@ TEST(ImageTest, MultiFileSetRoundTrip) {
   const uint32_t first = 2519 * 15 - 1;
   std::vector<uint8_t> slots(3 * size_t{g.slot_size});
   for (uint32_t i = 0; i < 3; ++i) {
-    BuildEmptyTrack(g, first + i, std::span<uint8_t>(slots).subspan(i * size_t{g.slot_size}, g.slot_size));
+    BuildEmptyTrack(g, first + i,
+                    std::span<uint8_t>(slots).subspan(i * size_t{g.slot_size}, g.slot_size));
   }
   ASSERT_OK(img->WriteTracks(first, slots));
   auto loc = img->Locate(first + 1);

@@ -61,8 +61,8 @@ TEST(TrackTest, HomeAddressBytes) {
 TEST(TrackTest, EmptyTrackIsFmt1LikeDasdinit) {
   auto slot = Slot();
   BuildEmptyTrack(g, 1, slot);
-  const uint8_t want[29] = {0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0,
-                            0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  const uint8_t want[29] = {0, 0, 0, 0, 1, 0, 0,    0,    1,    0,    0,    0,    8,    0,   0,
+                            0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
   EXPECT_EQ(std::memcmp(slot.data(), want, 29), 0);
   EXPECT_EQ(TrackUsedLength(slot), kEmptyTrackLength);
   EXPECT_TRUE(IsEmptyTrack(slot));

@@ -2,6 +2,8 @@
 // dasdload build volumes that src/ckd must read as dasdls does; volumes
 // that pas writes must be read by dasdls, dasdseq; VTOC errors, ResizeVtoc,
 // CompareVolumes and the `pas volume` commands.
+#include "ckd/volume.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -13,7 +15,6 @@
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "ckd/track.h"
-#include "ckd/volume.h"
 #include "ckd/vtoc.h"
 #include "test_util.h"
 
@@ -31,7 +32,8 @@ struct ListedDataSet {
 
 // `dasdls -info IMAGE`: the data sets it lists (stdout), failing the test
 // on a diagnostic on stderr.
-std::vector<ListedDataSet> DasdlsInfo(const std::string& image, std::string* volser_line = nullptr) {
+std::vector<ListedDataSet> DasdlsInfo(const std::string& image,
+                                      std::string* volser_line = nullptr) {
   auto r = Exec({"dasdls", "-info", image});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("not found"), std::string::npos) << r.err;
@@ -102,11 +104,15 @@ std::string Dasdload(const ScratchDir& dir) {
       dir / "vol.ctl",
       "TEST01 3390-1 10\n"
       "SYS1.VTOC         VTOC               TRK   5\n"
-      "TEST.TEXT.DATA    TEXT   " + dir / "hello.txt" + "   TRK   1   1   0   PS    FB    80    800     0\n"
-      "TEST.SEQ.DATA     SEQ    " + dir / "seq80.bin" + "   TRK   3   1   0   PS    FB    80    3120    0\n"
-      "TEST.EMPTY.PS     EMPTY              CYL   1   0   0   PS    VB    255   3120    0\n"
-      "TEST.EMPTY.PDS    EMPTY              TRK   3   1   5   PO    FB    80    3120    0\n"
-      "TEST.DA.DATA      EMPTY              TRK   2   0   0   DA    U     0     6144    0\n");
+      "TEST.TEXT.DATA    TEXT   " +
+          dir / "hello.txt" +
+          "   TRK   1   1   0   PS    FB    80    800     0\n"
+          "TEST.SEQ.DATA     SEQ    " +
+          dir / "seq80.bin" +
+          "   TRK   3   1   0   PS    FB    80    3120    0\n"
+          "TEST.EMPTY.PS     EMPTY              CYL   1   0   0   PS    VB    255   3120    0\n"
+          "TEST.EMPTY.PDS    EMPTY              TRK   3   1   5   PO    FB    80    3120    0\n"
+          "TEST.DA.DATA      EMPTY              TRK   2   0   0   DA    U     0     6144    0\n");
   const std::string p = dir / "load.ckd";
   auto r = Exec({"dasdload", dir / "vol.ctl", p, "0"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -143,7 +149,7 @@ TEST(OracleTest, PasInitIsDasdinitSlotForSlot) {
   const std::string d = Dasdinit(dir, "d.ckd", "VOL001", 20);
   const std::string p = dir / "p.ckd";
   auto r = Exec({PAS_BINARY, "volume", "init", p, "--model", "3390-1", "--volser", "VOL001",
-                "--cylinders", "20"});
+                 "--cylinders", "20"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("PAS100I"), std::string::npos);
   const std::string a = pas::testing::ReadFile(d), b = pas::testing::ReadFile(p);
@@ -154,8 +160,8 @@ TEST(OracleTest, PasInitIsDasdinitSlotForSlot) {
 TEST(OracleTest, PasInitWithVtocIsReadByDasdls) {
   ScratchDir dir;
   const std::string p = dir / "v.ckd";
-  auto r = Exec({PAS_BINARY, "volume", "init", p, "--volser", "VOL002", "--cylinders", "20",
-                "--vtoc"});
+  auto r =
+      Exec({PAS_BINARY, "volume", "init", p, "--volser", "VOL002", "--cylinders", "20", "--vtoc"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string header;
   EXPECT_TRUE(DasdlsInfo(p, &header).empty());
@@ -274,8 +280,9 @@ std::string SmallVolume(const ScratchDir& dir, const std::string& name, uint32_t
   EXPECT_OK(img);
   EXPECT_OK(FormatVolume(*img, "SRC001", true));
   EXPECT_OK(AddDataSet(*img, DataSetSpec{.name = "A.B", .tracks = 4, .records = 100}));
-  EXPECT_OK(AddDataSet(*img, DataSetSpec{.name = "C.D", .tracks = 20, .lrecl = 1000,
-                                         .blksize = 8000, .records = 900}));
+  EXPECT_OK(AddDataSet(
+      *img,
+      DataSetSpec{.name = "C.D", .tracks = 20, .lrecl = 1000, .blksize = 8000, .records = 900}));
   return p;
 }
 
@@ -503,7 +510,7 @@ TEST(CommandTest, InitInfoCompare) {
   const std::string a = dir / "a.ckd", b = dir / "b.ckd";
   for (const auto& p : {a, b}) {
     auto r = Exec({PAS_BINARY, "volume", "init", p, "--model", "3390-1", "--volser", "CMD001",
-                  "--cylinders", "10", "--vtoc"});
+                   "--cylinders", "10", "--vtoc"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   auto r = Exec({PAS_BINARY, "volume", "info", a});
