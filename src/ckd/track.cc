@@ -135,7 +135,8 @@ bool SameTrackContent(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   const uint32_t lb = UsedLength(b);
   if (la != 0 && lb != 0) return la == lb && std::memcmp(a.data(), b.data(), la) == 0;
   if (la != 0 || lb != 0) return false;
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+  // memcmp must not be given the null data() of an empty span.
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
 }
 
 void BuildEmptyTrack(const DeviceGeometry& g, uint32_t track, std::span<uint8_t> slot) {
