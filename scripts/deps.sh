@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liburing-dev libboost-program-options-dev
       libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev hercules
-      python3 spin clang libclang-rt-14-dev)
+      python3 spin clang libclang-rt-14-dev qemu-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
