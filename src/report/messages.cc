@@ -23,6 +23,70 @@ constexpr MessageDef kMessages[] = {
      .explanation = "The command-line arguments could not be understood.",
      .action = "Run `pas COMMAND --help` for the synopsis."},
 
+    // PAS100-149: volumes (ckd).
+    {.id = "PAS100I",
+     .text = "VOLUME {volser} INITIALIZED: {model}, {cylinders} CYLINDERS, {files} FILE(S), "
+             "{vtoc}",
+     .explanation = "`pas volume init` created the image (every file of a multi-file set is "
+                    "listed after the message) and wrote track 0 (and an empty VTOC with "
+                    "--vtoc).",
+     .action = "None."},
+    {.id = "PAS101E",
+     .text = "IMAGE {image} IS CORRUPT: {reason}",
+     .explanation = "The image is not a valid Hercules CKD image, or a structure in it is "
+                    "malformed: the device header (magic, heads, track size, device type, "
+                    "file sequence), the file size (truncated), a member of a multi-file set, "
+                    "a track (home address, count fields, end-of-track marker), the VOL1 "
+                    "label or the VTOC (Format-4, extents, DSCB chain). The reason names the "
+                    "file, the track and the field. Nothing was written.",
+     .action = "Check that the path names the right image and that it was not truncated or "
+               "overwritten; restore it from a copy, or re-create it with `pas volume init`."},
+    {.id = "PAS102E",
+     .text = "IMAGE {image} CANNOT BE ACCESSED: {reason}",
+     .explanation = "The image file could not be opened, read or created (no such file, a "
+                    "directory, permissions, I/O error). Nothing was written.",
+     .action = "Correct the path or the permissions named in the reason and run the command "
+               "again."},
+    {.id = "PAS103E",
+     .text = "IMAGE {image} INVALID REQUEST: {reason}",
+     .explanation = "The operation asked of the image is not valid for it (for example a "
+                    "track or size out of range).",
+     .action = "Correct the arguments named in the reason."},
+    {.id = "PAS104I",
+     .text = "VOLUMES {image_a} AND {image_b} ARE EQUAL ({tracks} TRACKS COMPARED)",
+     .explanation = "`pas volume compare` found the same record content on every track (zero "
+                    "fill after the end-of-track marker is ignored). Exit status 0.",
+     .action = "None."},
+    {.id = "PAS105W",
+     .text = "VOLUMES {image_a} AND {image_b} DIFFER IN {differing} OF {tracks} TRACKS",
+     .explanation = "`pas volume compare` found tracks whose content differs; the first "
+                    "differing tracks follow with their cylinder, head and reason. Exit "
+                    "status 1.",
+     .action = "If the volumes should be equal (a copy and its source), find out what wrote "
+               "to one of them."},
+    {.id = "PAS106E",
+     .text = "IMAGE {image} ALREADY EXISTS: {reason}",
+     .explanation = "`pas volume init` does not overwrite: a file of the image (or of its "
+                    "multi-file set) exists.",
+     .action = "Remove the old image first or choose another name."},
+    {.id = "PAS107E",
+     .text = "IMAGE {image} IS NOT SUPPORTED: {reason}",
+     .explanation = "The image uses a form pas does not handle (for example a VTOC change "
+                    "that needs a Format-7 conversion).",
+     .action = "Use an image of a supported form (doc/ckd-format.md)."},
+    {.id = "PAS108E",
+     .text = "IMAGE {image} NOT FOUND: {reason}",
+     .explanation = "Something the operation needs is not on the volume (for example a VTOC "
+                    "to add a data set to).",
+     .action = "Create the volume with the needed structure (for example `pas volume init "
+               "--vtoc`)."},
+    {.id = "PAS109E",
+     .text = "pas {command}: {reason} (see pas {command} --help)",
+     .explanation = "The arguments of `pas volume` or `pas demo` could not be understood: an "
+                    "unknown subcommand or option, a missing image, a bad model, volser or "
+                    "size.",
+     .action = "Run the command with --help for its synopsis."},
+
     // PAS150-199: configuration and systems.
     {.id = "PAS150E",
      .text = "CANNOT LOAD SYSTEM CONFIGURATION: {reason}",
@@ -34,6 +98,247 @@ constexpr MessageDef kMessages[] = {
      .text = "UNIT={unit} IS NOT DEFINED ON SYSTEM {system}",
      .explanation = "A unit named by a statement or command is not in the system's configuration.",
      .action = "Check the unit number, or add the device to the configuration file."},
+    {.id = "PAS152E",
+     .text = "{file}:{line}: UNKNOWN DEVICE TYPE {type}",
+     .explanation = "A device statement names a device type that is neither a DASD type pas "
+                    "knows nor a Hercules device type it ignores.",
+     .action = "Correct the device type (3390 or 3380 for volumes pas manages)."},
+    {.id = "PAS153E",
+     .text = "{file}:{line}: DEVICE TYPE {type} IS NOT SUPPORTED (3390 AND 3380 ONLY)",
+     .explanation = "A device statement names a DASD type other than 3390 and 3380.",
+     .action = "Use 3390 or 3380 images, or remove the statement."},
+    {.id = "PAS154E",
+     .text = "{file}:{line}: INVALID UNIT {unit} (1-4 HEXADECIMAL DIGITS)",
+     .explanation = "A unit number (or a CPUSERIAL value) is not hexadecimal or is too long.",
+     .action = "Write units as 1-4 hexadecimal digits (1887, B880-B88F) and CPUSERIAL in "
+               "hexadecimal."},
+    {.id = "PAS155E",
+     .text = "{file}:{line}: REVERSED {what} RANGE {range}",
+     .explanation = "A unit range or a cylinder range ends before it begins.",
+     .action = "Write the range as FIRST-LAST with FIRST not above LAST."},
+    {.id = "PAS156E",
+     .text = "{file}:{line}: DUPLICATE UNIT {unit} (FIRST DEFINED AT LINE {first_line})",
+     .explanation = "Two device statements define the same unit.",
+     .action = "Remove one of them or correct the unit number."},
+    {.id = "PAS157E",
+     .text = "{file}:{line}: {statement} NAMES {unit}, WHICH IS NOT A DASD UNIT DEFINED IN "
+             "THE CONFIGURATION",
+     .explanation = "An OFFLINE, CPOWNED, ATTACH or ALLOC statement names a unit that no "
+                    "3390/3380 device statement defines.",
+     .action = "Define the unit with a device statement, or correct the unit number."},
+    {.id = "PAS158E",
+     .text = "{file}:{line}: INVALID ALLOCATION TYPE {type} (PAGE, SPOOL, TDISK, DRCT OR "
+             "PERM)",
+     .explanation = "An ALLOC statement names an allocation type CALCDASD does not know.",
+     .action = "Use PAGE, SPOOL, TDISK, DRCT or PERM."},
+    {.id = "PAS159E",
+     .text = "{file}:{line}: INVALID CYLINDER RANGE {range} (DECIMAL FIRST-LAST)",
+     .explanation = "An ALLOC cylinder range is not two decimal numbers FIRST-LAST, or goes "
+                    "beyond cylinder 65535.",
+     .action = "Write the range as decimal cylinders FIRST-LAST within the volume."},
+    {.id = "PAS160E",
+     .text = "{file}: NO LPARNAME (OR SYSNAME) STATEMENT",
+     .explanation = "Every system configuration must name its system; pas uses the name in "
+                    "the coordination area and in every message.",
+     .action = "Add `LPARNAME name` (1-8 characters) to the configuration file."},
+    {.id = "PAS161E",
+     .text = "{file}:{line}: INVALID {what} {name} (1-8 LETTERS, DIGITS, $#@_-)",
+     .explanation = "A system name (LPARNAME/SYSNAME) or an ATTACH userid is empty, too long "
+                    "or holds other characters.",
+     .action = "Use 1-8 letters, digits or $ # @ _ -."},
+    {.id = "PAS162E",
+     .text = "{file}:{line}: SYSTEM NAME {name} CONFLICTS WITH {previous}",
+     .explanation = "The configuration names its system twice, differently.",
+     .action = "Keep one LPARNAME (or SYSNAME) statement."},
+    {.id = "PAS163E",
+     .text = "{file}:{line}: UNIT {unit} IS ALREADY ATTACHED AT LINE {first_line}",
+     .explanation = "Two ATTACH statements attach the same unit.",
+     .action = "Keep one ATTACH statement per unit."},
+    {.id = "PAS164E",
+     .text = "{file}:{line}: ALLOCATION {range} ON UNIT {unit} OVERLAPS {other}",
+     .explanation = "Two ALLOC statements of one unit cover the same cylinders.",
+     .action = "Correct the cylinder ranges so that they do not overlap."},
+    {.id = "PAS165E",
+     .text = "{file}:{line}: A {type} DEVICE STATEMENT NAMES ONE UNIT, NOT {units}",
+     .explanation = "A device statement for a volume names a unit range; each image file "
+                    "belongs to one unit.",
+     .action = "Write one device statement per unit, each with its own image."},
+    {.id = "PAS166E",
+     .text = "{file}:{line}: UNIT {unit} IS {reason}",
+     .explanation = "A unit is both attached to a guest and CP-owned (or otherwise given two "
+                    "incompatible uses).",
+     .action = "Keep one use per unit."},
+    {.id = "PAS167E",
+     .text = "{file}:{line}: ALLOC NAMES UNIT {unit}, {reason}",
+     .explanation = "An ALLOC statement names a unit that is not CP-owned; CP allocations "
+                    "exist only on CP-owned volumes.",
+     .action = "Add the unit to CPOWNED, or remove the ALLOC statement."},
+    {.id = "PAS168E",
+     .text = "NO CONFIGURATION FILE: GIVE --config FILE OR SET PAS_CONFIG",
+     .explanation = "The command needs the system configuration and neither --config nor "
+                    "$PAS_CONFIG names it.",
+     .action = "Give --config FILE or set PAS_CONFIG."},
+    {.id = "PAS169E",
+     .text = "{file}:{line}: {reason}",
+     .explanation = "A configuration statement has the wrong number of operands or an "
+                    "unterminated quoted string.",
+     .action = "Correct the statement (doc/config-format.md)."},
+    {.id = "PAS170E",
+     .text = "{command}: {reason}",
+     .explanation = "The arguments of `pas workload`, `pas vary`, `pas display` or `pas "
+                    "intercept` could not be understood (unknown subcommand or option, a unit "
+                    "or range that is not hexadecimal, a bad track range).",
+     .action = "Run the command with --help for its synopsis."},
+    {.id = "PAS171E",
+     .text = "{reason}",
+     .explanation = "The system configuration could not be loaded, or the system's runtime "
+                    "state (unit table, online registry) could not be opened; the reason "
+                    "carries the configuration message ID and file:line.",
+     .action = "Correct the configuration file or the runtime directory named in the reason."},
+    {.id = "PAS172E",
+     .text = "UNIT {unit} IS NOT DEFINED IN {file}",
+     .explanation = "The unit (or no unit of the range) named on the command line is defined "
+                    "in the system configuration.",
+     .action = "Check the unit number against the configuration."},
+    {.id = "PAS173E",
+     .text = "{reason}",
+     .explanation = "`pas workload verify` could not use a journal: no file matches the name, "
+                    "a line is malformed (file:line named), or the image could not be "
+                    "checked.",
+     .action = "Name the journal base used with `pas workload run --journal`; a journal must "
+               "not be edited."},
+    {.id = "PAS174E",
+     .text = "IMAGE {image}: {reason}",
+     .explanation = "`pas workload verify` could not open the image to check (missing, not a "
+                    "CKD image, truncated). Nothing was written.",
+     .action = "Name the image the workload wrote to (or the target it was copied to)."},
+    {.id = "PAS175I",
+     .text = "VERIFY OF {image} PASSED: {tracks} TRACKS FROM {entries} JOURNAL ENTRIES, NO "
+             "WRITE LOST",
+     .explanation = "Every track the journals say was acknowledged holds the last "
+                    "acknowledged content.",
+     .action = "None."},
+    {.id = "PAS176E",
+     .text = "TRACK {track}: LOST WRITE: {detail}",
+     .explanation = "A track holds older content than the last write the journal says was "
+                    "acknowledged: an acknowledged write is missing.",
+     .action = "Report it: an acknowledged write must never be lost. Keep the image and the "
+               "journals."},
+    {.id = "PAS177E",
+     .text = "TRACK {track}: TORN OR FOREIGN CONTENT: {detail}",
+     .explanation = "A track of the workload area does not hold a valid workload record "
+                    "(checksum wrong, or a record no journal knows).",
+     .action = "Report it with the image and the journals."},
+    {.id = "PAS178E",
+     .text = "VERIFY OF {image} FAILED: {lost} LOST, {torn} TORN OF {tracks} TRACKS CHECKED",
+     .explanation = "Summary of a failed verification; the problems are listed before it. "
+                    "Exit status 1.",
+     .action = "See PAS176E and PAS177E."},
+    {.id = "PAS179I",
+     .text = "WORKLOAD ON UNIT={unit} VOL={volser} SYSTEM={system}: {writers} WRITERS "
+             "({detail})",
+     .explanation = "`pas workload run` started its writer processes on the unit.",
+     .action = "None."},
+    {.id = "PAS180I",
+     .text = "WORKLOAD ENDED ON UNIT={unit}: WRITES={writes} ELAPSED={elapsed} "
+             "WRITES/S={rate} {latency}",
+     .explanation = "The workload writers finished; the write count and latency are shown.",
+     .action = "None."},
+    {.id = "PAS181E",
+     .text = "UNIT={unit} {reason}",
+     .explanation = "A workload writer failed (a write through the host I/O API was refused "
+                    "or failed). Exit status 8.",
+     .action = "Look at the reason; a write refused while a unit is quiesced or offline is "
+               "reported here."},
+    {.id = "PAS182W",
+     .text = "{file}: LAST LINE INCOMPLETE (WRITER ENDED DURING AN APPEND), IGNORED",
+     .explanation = "A writer was killed while appending its journal line; that write was "
+                    "never acknowledged, so it is not checked.",
+     .action = "None."},
+    {.id = "PAS183I",
+     .text = "UNIT {unit} NOW {state} ON SYSTEM {system}",
+     .explanation = "`pas vary` changed the unit's state on this system.",
+     .action = "None."},
+    {.id = "PAS184E",
+     .text = "UNIT {unit} {action} FAILED ON SYSTEM {system}: {reason}",
+     .explanation = "`pas vary` or `pas intercept` could not change the unit (for example a "
+                    "target is in use, or an intercept is already installed).",
+     .action = "Correct the cause named in the reason."},
+    {.id = "PAS185I",
+     .text = "{time} SYSTEM {system} UNIT STATUS",
+     .explanation = "`pas display` lists the units of the system with their state, image and "
+                    "volser.",
+     .action = "None."},
+    {.id = "PAS186I",
+     .text = "INTERCEPT {action} UNIT {unit} OF SYSTEM {system}",
+     .explanation = "`pas intercept` installed or removed the dirty-track intercept of a "
+                    "unit.",
+     .action = "None."},
+    {.id = "PAS187I",
+     .text = "UNIT {unit} {state} ON SYSTEM {system}{detail}",
+     .explanation = "`pas intercept` quiesced or resumed the unit's I/O; the drain time or "
+                    "pause is shown.",
+     .action = "None."},
+    {.id = "PAS188I",
+     .text = "UNIT {unit}: {count} DIRTY TRACKS HARVESTED",
+     .explanation = "`pas intercept harvest` handed over the tracks written since the last "
+                    "harvest.",
+     .action = "None."},
+    {.id = "PAS189E",
+     .text = "UNIT={unit}: {reason}",
+     .explanation = "`pas workload run` could not start or run its writers.",
+     .action = "Correct the cause named in the reason."},
+    {.id = "PAS190E",
+     .text = "RUNTIME DIRECTORY {dir}: {reason}",
+     .explanation = "The system's runtime directory (unit table, online registry, decision "
+                    "records) cannot be created or used.",
+     .action = "Check $PAS_RUNTIME_DIR (or the default) and its permissions."},
+    {.id = "PAS191E",
+     .text = "DECISION RECORD {path}: {reason}",
+     .explanation = "A swap decision record could not be written or read, or holds unknown "
+                    "contents.",
+     .action = "Do not edit decision records; check the file system holding the coordination "
+               "files."},
+    {.id = "PAS192E",
+     .text = "UNIT TABLE {path} OF SYSTEM {system}: {reason}",
+     .explanation = "The system's shared unit table does not match the configuration or "
+                    "cannot be used.",
+     .action = "Stop the programs using the system, then run the command again so the table "
+               "is rebuilt."},
+    {.id = "PAS193E",
+     .text = "{reason}",
+     .explanation = "A host I/O request or unit-table entry is invalid (a track beyond the "
+                    "volume, a bad system name, an image path too long).",
+     .action = "Correct the request or the configuration named in the reason."},
+    {.id = "PAS194I",
+     .text = "REBUILDING UNIT TABLE ({reason})",
+     .explanation = "The system's unit table was missing or did not match the configuration "
+                    "and is rebuilt.",
+     .action = "None."},
+    {.id = "PAS195E",
+     .text = "{what} {path}: ALL {slots} SLOTS ARE IN USE",
+     .explanation = "Too many processes use the system's unit table or online registry at "
+                    "once.",
+     .action = "End unneeded pas processes of the system."},
+    {.id = "PAS196E",
+     .text = "UNIT {unit} IS OFFLINE",
+     .explanation = "I/O was requested on a unit that is offline on this system.",
+     .action = "Vary the unit online (`pas vary UNIT online`) first."},
+    {.id = "PAS197E",
+     .text = "ONLINE REGISTRY {path}: {reason}",
+     .explanation = "The registry of units online on each system cannot be opened, read or "
+                    "written, or is not a pas registry.",
+     .action = "Check the file named; do not edit it."},
+    {.id = "PAS198E",
+     .text = "UNIT {unit}: {reason}",
+     .explanation = "A quiesce could not be obtained or I/O did not drain in time, or the "
+                    "unit is already quiesced by another holder.",
+     .action = "Retry; if I/O never drains, look for a hung writer on the unit."},
+    {.id = "PAS199W",
+     .text = "UNIT {unit} QUIESCE HOLDER DIED; {outcome}",
+     .explanation = "The process that quiesced the unit died; the unit followed the swap "
+                    "decision if there was one, else it was resumed on its device.",
+     .action = "None: the unit is running again. Find out why the holder died."},
 
     // PAS200-299: swap, SIMSWAP and monitor.
     {.id = "PAS200I",
@@ -402,6 +707,62 @@ constexpr MessageDef kMessages[] = {
      .explanation = "The statements are valid but the job could not start. Nothing was written.",
      .action = "Correct the cause named in the message."},
 
+    // PAS400-449: CALCDASD.
+    {.id = "PAS401E",
+     .text = "UNIT {unit} IMAGE {image} NOT COUNTED: {reason}",
+     .explanation = "CALCDASD could not open or read the unit's image (missing, unreadable). "
+                    "The unit is left out of the totals; exit status 8.",
+     .action = "Correct the image path in the configuration, or restore the image."},
+    {.id = "PAS402E",
+     .text = "UNIT {unit} IMAGE {image} NOT COUNTED: {reason}",
+     .explanation = "The unit's image is not a valid CKD image or its track 0 is malformed. "
+                    "The unit is left out of the totals; exit status 8.",
+     .action = "Check the image with `pas volume info`."},
+    {.id = "PAS403W",
+     .text = "UNIT {unit} HAS NO VOL1 LABEL",
+     .explanation = "The volume is unlabelled; it is counted with all its tracks.",
+     .action = "None, or label the volume."},
+    {.id = "PAS404W",
+     .text = "UNIT {unit} VTOC UNREADABLE, ALL TRACKS COUNTED AS ALLOCATED: {reason}",
+     .explanation = "The VTOC is malformed; the migration estimate counts every track of the "
+                    "volume.",
+     .action = "Check the volume with `pas volume info`."},
+    {.id = "PAS405W",
+     .text = "UNIT {unit} ALLOC {type} {first}-{last} {where} THE LAST CYLINDER {cylinders}, "
+             "{outcome}",
+     .explanation = "An ALLOC range of the configuration goes beyond the volume's last "
+                    "cylinder; it is cut or ignored.",
+     .action = "Correct the ALLOC statement to the volume's real size."},
+    {.id = "PAS406W",
+     .text = "UNIT {unit}: {count} MALFORMED TRACKS IN {type} AREA {first}-{last}, COUNTED AS "
+             "USED",
+     .explanation = "Tracks of a CP allocation could not be parsed; they are counted as used.",
+     .action = "Check the volume; the estimate errs on the safe side."},
+    {.id = "PAS407E",
+     .text = "NO DASD UNIT IN {what} THE CONFIGURATION {file}",
+     .explanation = "The configuration (or the range asked for) holds no 3390 or 3380 unit to "
+                    "count.",
+     .action = "Give a unit range that holds DASD, or add device statements."},
+    {.id = "PAS408E",
+     .text = "{reason} (calcdasd (HELP for the syntax)",
+     .explanation = "The CALCDASD arguments could not be understood (unknown option, bad unit "
+                    "range, bad rate).",
+     .action = "Run `calcdasd (HELP` for the syntax."},
+    {.id = "PAS409E",
+     .text = "UNIT {unit} IS A {config_type} IN THE CONFIGURATION BUT IMAGE {image} HOLDS A "
+             "{image_type}",
+     .explanation = "The configuration's device type for the unit differs from the image's "
+                    "header. The unit is not counted; exit status 8.",
+     .action = "Correct the device statement or the image path."},
+    {.id = "PAS410E",
+     .text = "CANNOT WRITE {path}: {reason}",
+     .explanation = "The JSON report file could not be written.",
+     .action = "Name a writable path with --json."},
+    {.id = "PAS411E",
+     .text = "CALCDASD FAILED: {reason}",
+     .explanation = "CALCDASD stopped on an unexpected error.",
+     .action = "Report the message."},
+
     // PAS500+: history, reports, miscellaneous.
     {.id = "PAS500I",
      .text = "NO OPERATIONS RECORDED IN {path}",
@@ -423,6 +784,10 @@ constexpr MessageDef kMessages[] = {
      .text = "CANNOT WRITE JSON REPORT {path}: {reason}",
      .explanation = "The --json file could not be written; the printed report is complete.",
      .action = "Check the path and permissions."},
+    {.id = "PAS999S",
+     .text = "UNDEFINED MESSAGE {id}",
+     .explanation = "pas tried to issue a message that is not in its catalogue: a defect.",
+     .action = "Report the message ID."},
 };
 
 constexpr bool SortedUnique() {
@@ -514,7 +879,7 @@ std::string CatalogueMarkdown() {
       "| range | area |\n|---|---|\n"
       "| PAS001-099 | command line |\n"
       "| PAS100-149 | volumes (CKD images, labels, VTOC) |\n"
-      "| PAS150-199 | system configuration |\n"
+      "| PAS150-199 | system configuration (150-169), workload and unit commands (170-189), host I/O (190-199) |\n"
       "| PAS200-299 | swap, SIMSWAP, monitor |\n"
       "| PAS300-349 | control statements, MOUNT resolution |\n"
       "| PAS400-449 | CALCDASD |\n"
