@@ -195,6 +195,9 @@ finished:
 #define ASKED(s) (decision == NONE && hseq != rstamp[s])
 proctype Monitor(byte s) {
   byte b;
+#ifdef FLAW_TRUST_ACK
+  byte seq;
+#endif
   {
     if
     :: atomic { announced -> icpt[s] = 1 }           /* swap context + intercept */
@@ -208,12 +211,12 @@ proctype Monitor(byte s) {
      * storage may show in either order */
     :: atomic { ASKED(s) && (!qreq || (quiesce[s] && (inflight[s] == 0 || wdead[s]))) ->
                 if :: inflight[s] != 0 -> dirty[s] = dirty[s] | TBIT(inflight[s] - 1) :: else -> skip fi;
-                b = dirty[s]; dirty[s] = 0 };
+                b = dirty[s]; dirty[s] = 0; seq = hseq };
          if
-         :: atomic { region[s] = b; rstamp[s] = hseq }; hack[s] = hseq
-         :: hack[s] = hseq; atomic { region[s] = b; rstamp[s] = hseq }
+         :: atomic { region[s] = b; rstamp[s] = seq }; hack[s] = seq
+         :: hack[s] = seq; atomic { region[s] = b; rstamp[s] = seq }
          fi;
-         b = 0
+         b = 0; seq = 0
 #else
     /* (drained if quiescing:) take-and-clear, region written with its stamp */
     :: atomic { ASKED(s) && (!qreq || (quiesce[s] && (inflight[s] == 0 || wdead[s]))) ->
@@ -249,13 +252,15 @@ inline collect() {
 }
 
 /* Copy the tracks of set b: read the source track, then write the target
- * track (two steps: applications may write in between). */
+ * track (two steps: applications may write in between). Loop control is
+ * folded into those steps. */
+#define NEXT_TRACK do :: t < NT && !(b & TBIT(t)) -> t++ :: else -> break od
 inline copy_set() {
-  t = 0;
+  atomic { t = 0; NEXT_TRACK };
   do
-  :: atomic { t < NT && (b & TBIT(t)) -> v = dsk[CELL(SRC, t)] };
-     atomic { dsk[CELL(TGT, t)] = v; v = 0; t++ }
-  :: atomic { t < NT && !(b & TBIT(t)) -> t++ }
+  :: atomic { t < NT -> v = dsk[CELL(SRC, t)] };
+     atomic { dsk[CELL(TGT, t)] = v; v = 0; t++; NEXT_TRACK;
+              if :: t == NT -> t = 0; b = 0; break :: else -> skip fi }
   :: atomic { t == NT -> t = 0; b = 0; break }
   od
 }
