@@ -56,7 +56,7 @@ run() {
   local incomplete=""
   grep -qE "out of memory|search not completed|max search depth too small" "$log" && incomplete=yes
   local what
-  what=$(grep -m1 -E "assertion violated|invalid end state|acceptance cycle|non-progress" "$log" || true)
+  what=$(grep -m1 -E "^pan:[0-9]+: " "$log" || true)
   printf '%-26s states=%-12s depth=%-5s errors=%s time=%ss %s\n' "$name" "$states" "$depth" "$errors" "$secs" "$what"
   echo "$states $depth $secs" >"$dir/figures"
   if [ "$expect" = pass ]; then
