@@ -66,140 +66,14 @@ Result<std::string> ReadDeck(const std::string& path) {
   return text;
 }
 
-std::string TypeName(uint16_t device_type) { return host::FormatDevnum(device_type); }
-
-struct UnitVolume {
-  const host::UnitConfig* unit;
-  std::string volser;
-  uint32_t cylinders;
-  uint16_t device_type;
-};
-
-// SIMSWAP without the engine: resolves every MOUNT against the system's
-// configuration and checks what can be checked from the configuration and
-// the images (device type, size, target offline). Reads only.
-void SimulateMounts(const statements::Plan& plan, const RunOptions& opt,
-                    report::Reporter& rep, report::JobReport& job) {
-  auto path = host::ResolveConfigPath(opt.config_path);
-  Result<host::SystemConfig> config =
-      path.ok() ? host::LoadSystemConfig(*path) : Result<host::SystemConfig>(path.status());
-  if (!config.ok()) {
-    rep.Message("PAS150E", {{"reason", config.status().message()}});
-    rep.RaiseConditionCode(report::kCcJobFailed);
-    return;
-  }
-  job.system = config->name;
-  // Every labelled unit of the system: volser -> units.
-  std::map<uint16_t, UnitVolume> units;
-  std::map<std::string, std::vector<uint16_t>> by_volser;
-  for (const host::UnitConfig& u : config->units) {
-    auto image = ckd::CkdImage::Open(u.image_path, /*writable=*/false);
-    if (!image.ok()) {
-      rep.Message("PAS328W", {{"unit", host::FormatDevnum(u.devnum)},
-                              {"reason", image.status().message()}});
-      continue;
-    }
-    UnitVolume uv{&u, "", image->cylinders(), image->geometry().device_type};
-    auto label = ckd::ReadVolumeLabel(*image);
-    if (label.ok()) {
-      uv.volser = label->volser;
-      by_volser[label->volser].push_back(u.devnum);
-    } else if (!label.status().IsNotFound()) {
-      rep.Message("PAS328W", {{"unit", host::FormatDevnum(u.devnum)},
-                              {"reason", label.status().message()}});
-    }
-    units[u.devnum] = uv;
-  }
-  for (const statements::Mount& m : plan.mounts) {
-    report::VolumeStats v;
-    v.function = statements::FunctionName(plan.function);
-    v.volser = m.volser;
-    v.status = "FAILED";
-    v.condition_code = report::kCcVolumeFailed;
-    auto found = by_volser.find(m.volser);
-    if (found == by_volser.end()) {
-      rep.Message("PAS316E", {{"volser", m.volser}});
-      job.volumes.push_back(v);
-      continue;
-    }
-    if (found->second.size() > 1) {
-      std::string list;
-      for (uint16_t u : found->second) list += (list.empty() ? "" : ",") + host::FormatDevnum(u);
-      rep.Message("PAS327E", {{"volser", m.volser}, {"units", list}});
-      job.volumes.push_back(v);
-      continue;
-    }
-    const uint16_t source = found->second[0];
-    const UnitVolume& src = units[source];
-    v.source_unit = host::FormatDevnum(source);
-    v.cylinders = src.cylinders;
-    v.device_type = TypeName(src.device_type);
-    const uint16_t target = *statements::ResolveSwapUnit(m.swapunit_pattern, source);
-    v.target_unit = host::FormatDevnum(target);
-    if (target == source) {
-      rep.Message("PAS313E", {{"volser", m.volser}, {"unit", v.target_unit}});
-      job.volumes.push_back(v);
-      continue;
-    }
-    auto tgt = units.find(target);
-    if (tgt == units.end()) {
-      if (config->FindUnit(target) == nullptr) {
-        rep.Message("PAS326E", {{"target", v.target_unit}, {"volser", m.volser},
-                                {"system", config->name}});
-      } else {
-        rep.Message("PAS208E", {{"unit", v.target_unit}, {"reason", "image cannot be read"}});
-      }
-      job.volumes.push_back(v);
-      continue;
-    }
-    rep.Message("PAS325I", {{"volser", m.volser}, {"source", v.source_unit},
-                            {"target", v.target_unit}});
-    const UnitVolume& dst = tgt->second;
-    rep.Message("PAS260I", {{"volser", m.volser}, {"source", v.source_unit},
-                            {"source_type", TypeName(src.device_type)},
-                            {"source_cyls", std::to_string(src.cylinders)},
-                            {"target", v.target_unit},
-                            {"target_type", TypeName(dst.device_type)},
-                            {"target_cyls", std::to_string(dst.cylinders)}});
-    bool ok = true;
-    if (dst.device_type != src.device_type) {
-      rep.Message("PAS207E", {{"source", v.source_unit}, {"source_type", TypeName(src.device_type)},
-                              {"target", v.target_unit}, {"target_type", TypeName(dst.device_type)}});
-      ok = false;
-    } else if (dst.cylinders < src.cylinders) {
-      rep.Message("PAS202E", {{"target", v.target_unit}, {"source", v.source_unit},
-                              {"target_cyls", std::to_string(dst.cylinders)},
-                              {"source_cyls", std::to_string(src.cylinders)}});
-      ok = false;
-    } else if (dst.cylinders > src.cylinders && !plan.larger_size_ok) {
-      rep.Message("PAS203E", {{"target", v.target_unit}, {"source", v.source_unit},
-                              {"target_cyls", std::to_string(dst.cylinders)},
-                              {"source_cyls", std::to_string(src.cylinders)}});
-      ok = false;
-    }
-    if (!dst.unit->offline) {
-      rep.Message("PAS204E", {{"target", v.target_unit}, {"system", config->name}});
-      ok = false;
-    }
-    if (ok) {
-      v.status = "SIMULATED";
-      v.condition_code = report::kCcOk;
-    } else {
-      rep.Message("PAS264E", {{"volser", m.volser}});
-    }
-    job.volumes.push_back(v);
-  }
-}
-
 // History records made by the engine for the volumes of this job.
 std::vector<report::HistoryRecord>& history_records() {
   static std::vector<report::HistoryRecord> records;
   return records;
 }
 
-// Executes a validated plan. The swap engine and the monitor plug in here;
-// until then SIMSWAP resolves and checks every MOUNT, and the other
-// functions list what they would process.
+// Executes a validated plan: MONITOR decks run the monitor, every other
+// function runs the swap job (src/engine/job.h).
 void ExecutePlan(const statements::Plan& plan, const RunOptions& opt, report::Reporter& rep,
                  report::JobReport& job) {
   const std::string function = statements::FunctionName(plan.function);

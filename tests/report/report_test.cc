@@ -363,24 +363,50 @@ const char* kSeedDeck =
     "  SWAP  TYPE=FULL, LARGERSIZE=OK, MAXTASKS=32, NONRESPONDING=FAIL\n"
     "  MOUNT VOL=VM1887, SWAPUNIT=B887\n";
 
+// A system with the seed's source volume VM1887 on 1887 and an empty
+// offline target on B887, so the seed's deck really runs.
+std::string SeedSystem(const ScratchDir& dir) {
+  for (auto [file, volser] : {std::pair{"src.ckd", "VM1887"}, std::pair{"tgt.ckd", "SCRTCH"}}) {
+    auto init = pas::testing::Run({PAS_BINARY, "volume", "init", dir / file, "--model", "3390-1",
+                                   "--volser", volser, "--cylinders", "10", "--vtoc"});
+    EXPECT_EQ(init.exit_code, 0) << init.out << init.err;
+  }
+  WriteFile(dir / "sys.cnf", "LPARNAME SYSA\n1887 3390 src.ckd\nB887 3390 tgt.ckd\nOFFLINE B887\n");
+  return dir / "sys.cnf";
+}
+
 TEST(RunCommand, GoodDeckFromFileEchoesAndSucceeds) {
   ScratchDir dir;
+  std::string config = SeedSystem(dir);
   WriteFile(dir / "seed.deck", kSeedDeck);
-  auto r = pas::testing::Run({PAS_BINARY, "run", dir / "seed.deck", "--json", dir / "r.json"}, "",
-               {"PAS_STATE_DIR=" + (dir / "state")});
+  auto r = pas::testing::Run({PAS_BINARY, "run", dir / "seed.deck", "--config", config, "--json", dir / "r.json"},
+                             "", {"PAS_STATE_DIR=" + (dir / "state"), "PAS_RUNTIME_DIR=" + (dir / "run")});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("  SWAP  TYPE=FULL, LARGERSIZE=OK, MAXTASKS=32, NONRESPONDING=FAIL"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("*SWAPDUMP TYPE=FULL"), std::string::npos);
   EXPECT_NE(r.out.find("PAS329I STATEMENTS VALID: SWAP OF 1 VOLUME(S), MAXTASKS=32"), std::string::npos);
+  EXPECT_NE(r.out.find("PAS241I PAS SUCCESSFULLY COMPLETED SWAP OF VOL=VM1887 TO UNIT=B887"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("PAS SUCCESSFULLY COMPLETED"), std::string::npos);
   EXPECT_NE(ReadFile(dir / "r.json").find("\"function\": \"SWAP\""), std::string::npos);
 }
 
+TEST(RunCommand, DeckWithoutConfigurationCannotRun) {
+  auto r = pas::testing::Run({PAS_BINARY, "run", "-"}, kSeedDeck, {"PAS_CONFIG="});
+  EXPECT_EQ(r.exit_code, 12) << r.out << r.err;
+  EXPECT_NE(r.out.find("PAS300I PAS CONTROL STATEMENTS FROM <stdin>"), std::string::npos);
+}
+
 TEST(RunCommand, DeckFromStandardInput) {
-  auto r = pas::testing::Run({PAS_BINARY, "run", "-"}, kSeedDeck);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ScratchDir dir;
+  std::string config = SeedSystem(dir);
+  auto r = pas::testing::Run({PAS_BINARY, "run", "-"}, "SIMSWAP TYPE=FULL\nMOUNT VOL=VM1887,SWAPUNIT=B887\n",
+                             {"PAS_CONFIG=" + config, "PAS_STATE_DIR=" + (dir / "state"),
+                              "PAS_RUNTIME_DIR=" + (dir / "run")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("PAS300I PAS CONTROL STATEMENTS FROM <stdin>"), std::string::npos);
 }
 
@@ -399,9 +425,13 @@ TEST(RunCommand, BadDeckGivesEveryErrorWithLocationAndCaret) {
 }
 
 TEST(RunCommand, WarningsGiveConditionCode4) {
-  auto r = pas::testing::Run({PAS_BINARY, "run"}, "SWAP TYPE=FULL,ALLOWPAV=YES\nMOUNT VOL=A,SWAPUNIT=B887\n");
-  EXPECT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_NE(r.err.find("<stdin>:1:16: PAS320W"), std::string::npos) << r.err;
+  ScratchDir dir;
+  std::string config = SeedSystem(dir);
+  auto r = pas::testing::Run({PAS_BINARY, "run", "--config", config},
+                             "SIMSWAP TYPE=FULL,ALLOWPAV=YES\nMOUNT VOL=VM1887,SWAPUNIT=B887\n",
+                             {"PAS_STATE_DIR=" + (dir / "state"), "PAS_RUNTIME_DIR=" + (dir / "run")});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("<stdin>:1:19: PAS320W"), std::string::npos) << r.err;
 }
 
 TEST(RunCommand, MissingFileAndBinaryInput) {
