@@ -13,6 +13,7 @@ namespace {
 struct FaultConfig {
   std::string name;
   long hit = 1;
+  bool stop = false;  // ":stop": SIGSTOP instead of SIGKILL (a test acts, then SIGCONTs)
   std::atomic<long> seen{0};
 };
 
@@ -25,6 +26,7 @@ FaultConfig* Config() {
     auto colon = spec.find(':');
     c->name = spec.substr(0, colon);
     if (colon != std::string::npos) c->hit = std::max(1L, std::atol(spec.c_str() + colon + 1));
+    c->stop = spec.size() > 5 && spec.compare(spec.size() - 5, 5, ":stop") == 0;
     return c;
   }();
   return config;
@@ -36,6 +38,10 @@ void FaultPoint(std::string_view name) {
   FaultConfig* c = Config();
   if (c == nullptr || name != c->name) return;
   if (c->seen.fetch_add(1) + 1 == c->hit) {
+    if (c->stop) {
+      ::kill(::getpid(), SIGSTOP);
+      return;
+    }
     ::kill(::getpid(), SIGKILL);
     for (;;) ::pause();
   }

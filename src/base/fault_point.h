@@ -4,6 +4,9 @@
 //
 //   PAS_FAULT_POINT=engine.after_commit      kill at the first hit
 //   PAS_FAULT_POINT=engine.recopy_pass:3     kill at the third hit
+//   PAS_FAULT_POINT=engine.recopy_pass:1:stop  stop (SIGSTOP) at the first
+//       hit instead; the process continues when sent SIGCONT (tests change
+//       the storage under a stopped job this way)
 //
 // The variable is read once per process. FaultPoint() is thread-safe and
 // costs one relaxed load when no fault is configured.

@@ -1,6 +1,7 @@
 #include "engine/job.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -204,6 +205,13 @@ class VolumeJob {
     auto marker = host::ReadMarker(source_path_);
     if (marker.ok() && marker->frozen) {
       auto d = host::ReadDecision(marker->decision_path);
+      if (d.ok() && *d == host::Decision::kNone && !FrozenJobAlive(*marker)) {
+        // The job that froze the source died before any decision and no
+        // participant was left to record one: it can never commit.
+        d = host::Decide(marker->decision_path, host::Decision::kSource);
+        log_->warn("{}: the swap job that froze the source died undecided; recorded {}", st_.volser,
+                   d.ok() ? host::DecisionName(*d) : d.status().ToString());
+      }
       if (d.ok() && *d == host::Decision::kNone) {
         return Reject("PAS205E", {{"target", st_.target_unit},
                                   {"reason", "a swap of the source volume is in progress"}});
@@ -221,9 +229,19 @@ class VolumeJob {
     }
     source_cyls_ = src->cylinders();
     target_cyls_ = tgt->cylinders();
+    target_id_ = FileId(target_path_);
     rep_.Message("PAS201I", {{"target", st_.target_unit}, {"volser", st_.volser},
                              {"device_type", st_.device_type}, {"target_cyls", tcyl}, {"source_cyls", scyl}});
     return true;
+  }
+
+  // True when the job whose decision record `m` names still holds its
+  // coordination area (the area of the frozen target, with that job id).
+  static bool FrozenJobAlive(const host::RegistryMarker& m) {
+    auto area = coord::CoordinationArea::Open(m.target_image, coord::CoordinationArea::Mode::kReadOnly);
+    if (!area.ok() || !area->JobAlive()) return false;
+    auto h = area->ReadHeader();
+    return !h.ok() || DecisionPath(m.target_image, h->job_id) == m.decision_path;
   }
 
   // --------------------------------------------------------------- SIMSWAP
@@ -285,6 +303,7 @@ class VolumeJob {
     }
     if (ok) ok = CopyPass();
     if (ok) ok = RecopyPasses();
+    if (ok) ok = VerifyCopy();
     if (ok) ok = QuiesceAndFinalCopy();
     if (ok) ok = Commit();
     if (!ok) {
@@ -573,6 +592,7 @@ class VolumeJob {
   bool CopySet(CopyEngine& engine, const ckd::TrackSet& set, bool final_pass) {
     auto r = engine.CopyTracks(set);
     if (r.ok()) {
+      set.ForEach([&](uint32_t t) { copied_set_.Set(t); });
       copy_ += *r;
       pass_bytes_ = 0;
       return true;
@@ -606,7 +626,67 @@ class VolumeJob {
     };
     engine_ = std::make_unique<CopyEngine>(*src_, *tgt_, *backend_, co);
     pending_ = ckd::TrackSet(src_->tracks());
+    copied_set_ = ckd::TrackSet(src_->tracks());
     return true;
+  }
+
+  // The tracks of `set` whose target slot differs from the source slot
+  // (read back with plain reads, outside the copy engine's backend).
+  Result<ckd::TrackSet> Differing(const ckd::TrackSet& set) {
+    ckd::TrackSet diff(src_->tracks());
+    std::vector<uint8_t> a(src_->slot_size()), b(tgt_->slot_size());
+    Status err;
+    set.ForEach([&](uint32_t t) {
+      if (!err.ok()) return;
+      err = src_->ReadTrack(t, a);
+      if (err.ok()) err = tgt_->ReadTrack(t, b);
+      if (err.ok() && a != b) diff.Set(t);
+    });
+    if (!err.ok()) return err;
+    return diff;
+  }
+
+  // Read-back verification before the quiesce: every track copied so far
+  // is compared with the source. A difference is either a host write since
+  // the copy (it is in a later harvest anyway) or a target write that did
+  // not land as reported (torn or lost); either way the track joins the
+  // final copy. Costs one more read of the copied tracks of both volumes,
+  // outside the quiesce.
+  bool VerifyCopy() {
+    auto diff = Differing(copied_set_);
+    if (!diff.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
+      return false;
+    }
+    if (diff->Count() > 0) {
+      log_->info("{}: {} copied track(s) differ from the source; copied again under the quiesce", st_.volser,
+                 diff->Count());
+      diff->ForEach([&](uint32_t t) { pending_.Set(t); });
+    }
+    return true;
+  }
+
+  // Under the quiesce the source no longer changes: the final set must
+  // read back equal. A difference is recopied once; a second one fails the
+  // volume (the target does not keep what is written to it).
+  bool VerifyFinal(const ckd::TrackSet& set) {
+    for (int attempt = 0;; ++attempt) {
+      auto diff = Differing(set);
+      if (!diff.ok()) {
+        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
+        return false;
+      }
+      if (diff->Count() == 0) return true;
+      if (attempt > 0) {
+        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
+                                            {"reason", std::to_string(diff->Count()) +
+                                                           " TARGET TRACK(S) DO NOT READ BACK AS WRITTEN"}});
+        return false;
+      }
+      log_->warn("{}: {} target track(s) read back different under the quiesce; recopied", st_.volser,
+                 diff->Count());
+      if (!CopySet(*engine_, *diff, true)) return false;
+    }
   }
 
   bool CopyPass() {
@@ -719,6 +799,7 @@ class VolumeJob {
     pass_total_ = n;
     st_.passes++;
     if (n > 0 && !CopySet(*engine_, *set, true)) return false;
+    if (n > 0 && !VerifyFinal(*set)) return false;
     copied_tracks_ += n;
     recopied_tracks_ += n;
     FaultPoint("job.final_copy");
@@ -742,7 +823,43 @@ class VolumeJob {
     return true;
   }
 
+  // The identity of an image file: device, inode and size (0s if it cannot be stat'ed).
+  struct ImageId {
+    uint64_t dev = 0, ino = 0, size = 0;
+    bool operator==(const ImageId&) const = default;
+  };
+  static ImageId FileId(const std::string& path) {
+    struct stat sb {};
+    if (::stat(path.c_str(), &sb) != 0) return {};
+    return {static_cast<uint64_t>(sb.st_dev), static_cast<uint64_t>(sb.st_ino), static_cast<uint64_t>(sb.st_size)};
+  }
+
+  // Before deciding SWAP: the target is still the file that was validated
+  // and copied (not replaced, truncated or extended) and still opens as a
+  // volume of the validated size.
+  bool TargetUnchanged() {
+    std::string why;
+    ImageId now = FileId(target_path_);
+    if (now.ino != target_id_.ino || now.dev != target_id_.dev) {
+      why = "THE TARGET IMAGE WAS REPLACED DURING THE SWAP";
+    } else if (now.size != target_id_.size) {
+      why = "THE TARGET IMAGE CHANGED SIZE DURING THE SWAP (" + std::to_string(target_id_.size) + " -> " +
+            std::to_string(now.size) + " BYTES)";
+    } else {
+      auto img = ckd::CkdImage::Open(target_path_, false);
+      if (!img.ok()) {
+        why = "THE TARGET IMAGE NO LONGER OPENS: " + img.status().message();
+      } else if (img->cylinders() != target_cyls_) {
+        why = "THE TARGET IMAGE HEADER CHANGED DURING THE SWAP";
+      }
+    }
+    if (why.empty()) return true;
+    failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", why}});
+    return false;
+  }
+
   bool Commit() {
+    if (plan_.function == statements::Function::kSwap && !TargetUnchanged()) return false;
     for (uint32_t i = 0; i < active_.size(); ++i) {
       if (active_[i] && !area_->ParticipantAlive(i)) {
         failure_ = rep_.Message("PAS245E", {{"system", header_.expected[i]}, {"volser", st_.volser}});
@@ -918,6 +1035,7 @@ class VolumeJob {
   std::string failure_;
   std::string source_path_, target_path_, decision_path_;
   uint32_t source_cyls_ = 0, target_cyls_ = 0;
+  ImageId target_id_;
   int64_t start_us_ = 0, swap_start_us_ = 0;
   double cpu_start_ = 0;
   double copy_rate_mbps_ = 0;
@@ -937,6 +1055,7 @@ class VolumeJob {
   std::unique_ptr<IoBackend> backend_;
   std::unique_ptr<CopyEngine> engine_;
   ckd::TrackSet pending_;
+  ckd::TrackSet copied_set_;  // every track copied so far (verified before the quiesce)
   CopyStats copy_;
   int copy_retries_ = 0;
   uint64_t copied_tracks_ = 0, recopied_tracks_ = 0;

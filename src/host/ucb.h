@@ -53,7 +53,7 @@ struct UnitControlBlock {
   std::atomic<uint32_t> tracks;      // of the current image; 0 if it never opened
   std::atomic<uint32_t> generation;  // ++ under mutex by SwitchImage / recovery
   std::atomic<uint32_t> online;      // 1 online
-  std::atomic<uint32_t> intercept;   // 1 installed (seq_cst: see host_io.cc)
+  std::atomic<uint32_t> intercept;   // 0, or the installer's slot + 1 (seq_cst: see host_io.cc)
   std::atomic<uint32_t> quiesce;     // futex word: 0 running, else holder slot + 1
   std::atomic<uint32_t> drain_seq;   // futex word the quiescer waits on
   std::atomic<uint32_t> context_seq; // ++ on every Set/ClearSwapContext

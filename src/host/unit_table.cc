@@ -209,6 +209,7 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   for (uint32_t u = 0; u < sys->table_->unit_count; ++u) sys->ReapSlot(sys->table_->ucb(u), sys->slot_);
   sys->table_->slots[sys->slot_].pid.store(::getpid());
   sys->table_->slots[sys->slot_].start_time.store(::time(nullptr));
+  sys->RecoverOrphans(sys->slot_);
   return sys;
 }
 
@@ -244,6 +245,7 @@ Result<int> System::ClaimSlot(int* lock_fd) {
       table_->slots[i].pid.store(::getpid());
       table_->slots[i].start_time.store(::time(nullptr));
       *lock_fd = fd;
+      RecoverOrphans(i);
       return i;
     }
   }
@@ -342,7 +344,9 @@ pas::Status System::InstallIntercept(uint16_t devnum, int64_t timeout_us) {
   {
     UcbLock lock(u);
     if (u->intercept.load() == 0) DirtyTrackBitmap(table_->bitmap(u), kBitmapTracks).Clear();
-    u->intercept.store(1, std::memory_order_seq_cst);
+    // The flag names its installer (slot + 1), so an intercept whose
+    // installer died unquiesced can be found and removed (RecoverOrphans).
+    u->intercept.store(static_cast<uint32_t>(slot_) + 1, std::memory_order_seq_cst);
   }
   uint64_t snap[kMaxSlots];
   for (int i = 0; i < kMaxSlots; ++i) snap[i] = u->inflight[i].load(std::memory_order_seq_cst);
@@ -468,10 +472,10 @@ pas::Status System::Resume(uint16_t devnum) {
 // mutex (so only one waiter acts) it re-checks, then follows the swap's
 // decision record, creating SOURCE when none exists (a dead holder can
 // never commit afterwards: the first decision wins), and releases the unit.
-pas::Status System::RecoverDeadHolder(UnitControlBlock* u) {
+pas::Status System::RecoverDeadHolder(UnitControlBlock* u, int dead_slot) {
   UcbLock lock(u);
   uint32_t q = u->quiesce.load();
-  if (q == 0 || SlotAlive(static_cast<int>(q) - 1)) return pas::Status::Ok();
+  if (q == 0 || (static_cast<int>(q) - 1 != dead_slot && SlotAlive(static_cast<int>(q) - 1))) return pas::Status::Ok();
   std::string decision_path = Str(u->decision_path, kPathMax);
   std::string target = Str(u->target_image, kPathMax);
   std::string unit = Hex4(u->devnum);
@@ -498,6 +502,59 @@ pas::Status System::RecoverDeadHolder(UnitControlBlock* u) {
   }
   EndQuiesce(u);
   return pas::Status::Ok();
+}
+
+// An intercept is orphaned when its installer (the participant process of
+// this system: a monitor, or the swap job for its own system) is dead and
+// the unit is not quiesced. Such a participant never acknowledged a
+// quiesce, so the job cannot commit the swap: SOURCE is recorded (if no
+// decision exists) and the unit keeps using the source without the flag.
+// Only intercepts of a swap (with a swap context) are concerned.
+// `fresh_slot` was just claimed by the caller, so its previous owner is
+// dead although the slot's lock is held. A unit quiesced by a dead holder
+// gets the dead-holder recovery. See doc/swap-protocol.md §3.
+void System::RecoverOrphans(int fresh_slot) {
+  for (uint32_t i = 0; i < table_->unit_count; ++i) {
+    UnitControlBlock* u = table_->ucb(i);
+    uint32_t q = u->quiesce.load();
+    if (q != 0) {
+      if (static_cast<int>(q) - 1 == fresh_slot || !SlotAlive(static_cast<int>(q) - 1))
+        (void)RecoverDeadHolder(u, fresh_slot);
+      continue;
+    }
+    uint32_t v = u->intercept.load();
+    if (v == 0) continue;
+    const int installer = static_cast<int>(v) - 1;
+    if (installer != fresh_slot && SlotAlive(installer)) continue;
+    UcbLock lock(u);
+    if (u->intercept.load() != v || u->quiesce.load() != 0) continue;
+    std::string decision_path = Str(u->decision_path, kPathMax);
+    std::string unit = Hex4(u->devnum);
+    // An intercept without a swap context was installed by an operator
+    // (`pas intercept install`) and stays until `pas intercept remove`.
+    if (decision_path.empty()) continue;
+    auto r = ReadDecision(decision_path);
+    if (r.ok() && *r == Decision::kNone) r = Decide(decision_path, Decision::kSource);
+    if (!r.ok()) {
+      Log()->error("{}: unit {}: orphaned intercept: {}", name_, unit, r.status().ToString());
+      continue;
+    }
+    const Decision d = *r;
+    if (d == Decision::kSwap) {
+      // Cannot be reached through the protocol (a SWAP needs this
+      // participant's quiesced handover and the switch happens under the
+      // quiesce); left for the participant's follow-up.
+      Log()->warn("{}: unit {}: orphaned intercept of a committed swap left in place", name_, unit);
+      continue;
+    }
+    u->intercept.store(0, std::memory_order_seq_cst);
+    Put(u->decision_path, kPathMax, "");
+    Put(u->target_image, kPathMax, "");
+    Put(u->job_id, sizeof u->job_id, "");
+    u->context_seq.fetch_add(1);
+    Log()->warn("{}: PAS199W unit {} intercept of a dead process removed; followed decision {}", name_, unit,
+                DecisionName(d));
+  }
 }
 
 }  // namespace pas::host

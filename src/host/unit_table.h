@@ -141,7 +141,14 @@ class System {
   void ReleaseSlot(int slot, int lock_fd);
   // The recovery run by a waiter that finds the quiesce holder dead
   // (doc/host-io.md, "Dead quiesce holder"). Never blocks long.
-  pas::Status RecoverDeadHolder(UnitControlBlock* ucb);
+  // `dead_slot`: a slot the caller just claimed (its previous owner is
+  // dead although the slot's lock is now held).
+  pas::Status RecoverDeadHolder(UnitControlBlock* ucb, int dead_slot = -1);
+  // Run when a slot is claimed (Attach, ClaimSlot): the dead-holder
+  // recovery for units quiesced by a dead process, and removal of
+  // intercepts whose installing process died while its unit was not
+  // quiesced (recording SOURCE when no decision exists). Never blocks long.
+  void RecoverOrphans(int fresh_slot);
   // Marks (if a write) and clears the in-flight entries of dead slots;
   // returns the writes marked.
   uint32_t ReapDeadInflight(UnitControlBlock* ucb);
