@@ -103,6 +103,10 @@ struct Header {
   uint32_t harvest_seq = 0;  // incremented by the job for each handover request
   uint32_t quiesce_seq = 0;  // non-zero: participants must quiesce
   uint32_t job_pid = 0;
+  // Microseconds each participant adds after every write to the source
+  // while its intercept is installed (0: no pacing). Raised by the job when
+  // writes outpace the copy (doc/swap-protocol.md, "Convergence").
+  uint32_t pace_us = 0;
   int64_t created_us = 0;    // wall clock, microseconds since the Unix epoch
   int64_t updated_us = 0;
   std::string volser;        // 1-6 characters

@@ -45,6 +45,7 @@ CopyStats& CopyStats::operator+=(const CopyStats& o) {
   target_excps += o.target_excps;
   read_retries += o.read_retries;
   tracks_skipped += o.tracks_skipped;
+  target_reads += o.target_reads;
   cpu_seconds += o.cpu_seconds;
   elapsed_seconds += o.elapsed_seconds;
   return *this;
@@ -63,12 +64,16 @@ struct CopyEngine::Run {
 // One buffer of tracks_per_request slots and the single request it has in
 // flight at a time: a read of a run, then the write of the same run.
 struct CopyEngine::Slot {
-  enum class State { kFree, kReading, kWriting };
+  enum class State { kFree, kReading, kReadingTarget, kWriting };
   struct FreeDeleter {
     void operator()(uint8_t* p) const { std::free(p); }
   };
   std::unique_ptr<uint8_t, FreeDeleter> buf;
   size_t capacity = 0;
+  std::unique_ptr<uint8_t, FreeDeleter> tbuf;  // the target's run (skip_equal)
+  size_t tcapacity = 0;
+  uint32_t woff = 0;    // bytes of the run before the first track written
+  uint32_t wlen = 0;    // bytes written (from woff)
   State state = State::kFree;
   Run run;
   uint32_t length = 0;  // bytes of the run
@@ -173,6 +178,12 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       if (!slot.buf) return Status::IoError(who + ": out of memory for copy buffers", ENOMEM);
       slot.capacity = size;
     }
+    if (options_.skip_equal && slot.tcapacity < bytes_per_slot) {
+      size_t size = (bytes_per_slot + 4095) / 4096 * 4096;
+      slot.tbuf.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, size)));
+      if (!slot.tbuf) return Status::IoError(who + ": out of memory for copy buffers", ENOMEM);
+      slot.tcapacity = size;
+    }
   }
 
   CopyStats stats;
@@ -181,21 +192,72 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   size_t next_run = 0;
 
   auto submit = [&](Slot& slot, size_t index) -> Status {
-    const bool reading = slot.state == Slot::State::kReading;
     IoRequest req;
-    req.op = reading ? IoOp::kRead : IoOp::kWrite;
-    req.fd = reading ? slot.run.src_fd : slot.run.dst_fd;
-    req.offset = (reading ? slot.run.src_offset : slot.run.dst_offset) + slot.done;
-    req.buf = std::span<uint8_t>(slot.buf.get() + slot.done, slot.length - slot.done);
     req.user = index;
-    ++(reading ? stats.source_excps : stats.target_excps);
+    switch (slot.state) {
+      case Slot::State::kReading:
+        req.op = IoOp::kRead;
+        req.fd = slot.run.src_fd;
+        req.offset = slot.run.src_offset + slot.done;
+        req.buf = std::span<uint8_t>(slot.buf.get() + slot.done, slot.length - slot.done);
+        ++stats.source_excps;
+        break;
+      case Slot::State::kReadingTarget:
+        req.op = IoOp::kRead;
+        req.fd = slot.run.dst_fd;
+        req.offset = slot.run.dst_offset + slot.done;
+        req.buf = std::span<uint8_t>(slot.tbuf.get() + slot.done, slot.length - slot.done);
+        ++stats.target_reads;
+        break;
+      default:
+        req.op = IoOp::kWrite;
+        req.fd = slot.run.dst_fd;
+        req.offset = slot.run.dst_offset + slot.woff + slot.done;
+        req.buf = std::span<uint8_t>(slot.buf.get() + slot.woff + slot.done, slot.wlen - slot.done);
+        ++stats.target_excps;
+        break;
+    }
     return backend_.Submit(req);
   };
-  auto start_write = [&](Slot& slot, size_t index) {
+  // Writes bytes [woff, woff + wlen) of the run.
+  auto start_write_part = [&](Slot& slot, size_t index, uint32_t woff, uint32_t wlen) {
     slot.state = Slot::State::kWriting;
+    slot.woff = woff;
+    slot.wlen = wlen;
     slot.done = 0;
     slot.eagains = 0;
     return submit(slot, index);
+  };
+  auto start_write = [&](Slot& slot, size_t index) { return start_write_part(slot, index, 0, slot.length); };
+  // With skip_equal, the target's run is read before anything is written.
+  auto start_write_or_compare = [&](Slot& slot, size_t index) {
+    if (!options_.skip_equal) return start_write(slot, index);
+    slot.state = Slot::State::kReadingTarget;
+    slot.done = 0;
+    slot.eagains = 0;
+    return submit(slot, index);
+  };
+  // The target's run is in tbuf: writes the span from the first to the
+  // last track that differs, or nothing when every track is equal.
+  auto compare_and_write = [&](Slot& slot, size_t index) -> Status {
+    const uint32_t ss = g.slot_size;
+    int64_t first = -1, last = -1;
+    for (uint32_t k = 0; k < slot.run.count; ++k) {
+      if (std::memcmp(slot.buf.get() + size_t{k} * ss, slot.tbuf.get() + size_t{k} * ss, ss) != 0) {
+        if (first < 0) first = k;
+        last = k;
+      }
+    }
+    if (first < 0) {
+      slot.state = Slot::State::kFree;
+      for (uint32_t k = 0; k < slot.run.count; ++k) not_copied_.Clear(slot.run.first + k);
+      stats.tracks_skipped += slot.run.count;
+      tracks_done += slot.run.count;
+      if (options_.progress) options_.progress(tracks_done);
+      return Status::Ok();
+    }
+    return start_write_part(slot, index, static_cast<uint32_t>(first) * ss,
+                            static_cast<uint32_t>(last - first + 1) * ss);
   };
   auto start_read = [&](Slot& slot, size_t index) {
     slot.state = Slot::State::kReading;
@@ -225,7 +287,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         for (uint32_t k = 0; k < slot.run.count; ++k) {
           ckd::BuildEmptyTrack(g, slot.run.first + k, buf.subspan(size_t{k} * g.slot_size, g.slot_size));
         }
-        s = start_write(slot, i);
+        s = start_write_or_compare(slot, i);
       }
       if (!s.ok()) {
         slot.state = Slot::State::kFree;
@@ -240,11 +302,41 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       // buffers are abandoned with the backend's failure.
       fail(done.status().WithContext(who));
       for (Slot& slot : slots_) slot.buf.release();
-      for (Slot& slot : slots_) slot.capacity = 0;
+      for (Slot& slot : slots_) slot.tbuf.release();
+      for (Slot& slot : slots_) slot.capacity = slot.tcapacity = 0;
       break;
     }
     for (const IoCompletion& c : *done) {
       Slot& slot = slots_[c.user];
+      if (slot.state == Slot::State::kReadingTarget) {
+        // skip_equal: any failure to read the target just means "write it".
+        int error = c.error;
+        if (error == 0 && c.bytes == 0) error = ENODATA;
+        if (!failure.ok()) {
+          slot.state = Slot::State::kFree;
+          continue;
+        }
+        if (error == EAGAIN && ++slot.eagains <= kEagainRetries) {
+          if (Status s = submit(slot, c.user); !s.ok()) {
+            slot.state = Slot::State::kFree;
+            fail(s.WithContext(who));
+          }
+          continue;
+        }
+        Status s;
+        if (error != 0) {
+          s = start_write(slot, c.user);
+        } else if ((slot.done += c.bytes) < slot.length) {
+          s = submit(slot, c.user);
+        } else {
+          s = compare_and_write(slot, c.user);
+        }
+        if (!s.ok()) {
+          slot.state = Slot::State::kFree;
+          fail(s.WithContext(who));
+        }
+        continue;
+      }
       const bool reading = slot.state == Slot::State::kReading;
       const std::string what = RunName(g, slot.run.first, slot.run.count);
       auto resubmit = [&]() {
@@ -281,7 +373,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         continue;
       }
       slot.done += c.bytes;
-      if (slot.done < slot.length) {  // short transfer: resume the rest
+      if (slot.done < (reading ? slot.length : slot.wlen)) {  // short transfer: resume the rest
         if (failure.ok()) {
           resubmit();
         } else {
@@ -317,7 +409,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
           fail(Status::Corruption(who + ": source " + bad.message() + " (not copied)"));
           continue;
         }
-        if (Status s = start_write(slot, c.user); !s.ok()) {
+        if (Status s = start_write_or_compare(slot, c.user); !s.ok()) {
           slot.state = Slot::State::kFree;
           fail(s.WithContext(who));
         }
@@ -325,10 +417,14 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       }
       // A run is on the target.
       slot.state = Slot::State::kFree;
-      stats.bytes_written += slot.length;
-      if (options_.start_writeback) backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset, slot.length);
+      stats.bytes_written += slot.wlen;
+      if (options_.start_writeback) {
+        backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset + slot.woff, slot.wlen);
+      }
       for (uint32_t k = 0; k < slot.run.count; ++k) not_copied_.Clear(slot.run.first + k);
-      (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += slot.run.count;
+      const uint32_t written = slot.wlen / g.slot_size;
+      (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += written;
+      stats.tracks_skipped += slot.run.count - written;
       tracks_done += slot.run.count;
       if (options_.progress) options_.progress(tracks_done);
     }

@@ -48,6 +48,13 @@ struct CopyOptions {
   // (IoBackend::StartWriteback), so SyncTarget overlaps the copy instead
   // of following it. Off by default: no gain measured (doc/copy-engine.md).
   bool start_writeback = false;
+  // Copy less (doc/copy-engine.md, "Copy less"): read each run of the
+  // target too and write only the tracks whose target slot is not already
+  // byte-identical to what would be written (the source track, or the
+  // empty track for FormatTracks). Costs one target read per run; saves
+  // the write of every equal track. Only safe while nobody else writes
+  // the target (the swap job holds it exclusively). Off by default.
+  bool skip_equal = false;
   // Prefix of log lines and error messages: the unit or volume ("1887").
   std::string label;
   // Called from the copying thread after each completed request with the
@@ -66,7 +73,8 @@ struct CopyStats {
   uint64_t source_excps = 0;  // read requests issued (retries included)
   uint64_t target_excps = 0;  // write requests issued (resumptions included)
   uint64_t read_retries = 0;  // failed or invalid reads retried
-  uint64_t tracks_skipped = 0;
+  uint64_t tracks_skipped = 0;    // already equal on the target (skip_equal): not written
+  uint64_t target_reads = 0;      // target read requests issued by skip_equal
   double cpu_seconds = 0;      // CPU of the copying thread
   double elapsed_seconds = 0;
 
@@ -96,6 +104,9 @@ class CopyEngine {
   // in `tracks` (tracks up to target.tracks(), beyond the source's end
   // allowed). Errors and not_copied() as CopyTracks.
   Result<CopyStats> FormatTracks(const ckd::TrackSet& tracks);
+
+  // Turns skip_equal on or off for the following calls.
+  void set_skip_equal(bool on) { options_.skip_equal = on; }
 
   // fdatasync of every file of the target through the backend. Blocks.
   Status SyncTarget();

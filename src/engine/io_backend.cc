@@ -331,9 +331,14 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
         return bad("expected eagain or eagain@N with N >= 1");
       }
       spec.eagain_every = static_cast<unsigned>(n);
+    } else if (head == "slow") {
+      if (!ParseNumber(arg, n) || n == 0 || n > 1'000'000 || !mods.empty()) {
+        return bad("expected slow@MICROSECONDS (1 to 1000000)");
+      }
+      spec.slow_us = static_cast<uint32_t>(n);
     } else {
       return bad("unknown fault (read_error, write_error, sync_error, write_enospc, torn_write, "
-                 "lost_write, short_reads, short_writes, eagain)");
+                 "lost_write, short_reads, short_writes, eagain, slow)");
     }
   }
   return spec;
@@ -363,6 +368,7 @@ Status FaultInjectingBackend::Submit(const IoRequest& req) {
   const uint64_t n = read ? ++reads_ : ++writes_;
   ++requests_;
   const uint64_t begin = req.offset, end = req.offset + req.buf.size();
+  if (spec_.slow_us != 0) ::usleep(spec_.slow_us);
 
   if (spec_.eagain_every != 0 && requests_ % spec_.eagain_every == 0) {
     synthetic_.push_back(Fail(req, EAGAIN));

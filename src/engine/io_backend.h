@@ -117,6 +117,7 @@ struct FaultSpec {
   unsigned eagain_every = 0;  // every nth request completes with EAGAIN first
   uint64_t torn_write = 0;    // the nth write transfers half, reports it all
   uint64_t lost_write = 0;    // the nth write is not performed, reports it all
+  uint32_t slow_us = 0;       // every request is delayed this long (slow storage)
 };
 
 // Parses "read_error@5:EIO,write_enospc@100M,short_reads,eagain" (syntax in

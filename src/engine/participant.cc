@@ -12,6 +12,7 @@
 #include "coord/area.h"
 #include "host/config.h"
 #include "host/decision.h"
+#include "host/pacing.h"
 #include "report/messages.h"
 
 namespace pas::engine {
@@ -137,6 +138,16 @@ class ParticipantRun {
       if (d != host::Decision::kNone) return d;
       auto hr = area_->ReadHeader();
       if (hr.ok() && hr->job_id == h_.job_id && !out_.declined) {
+        if (hr->pace_us != pace_us_ && intercept_) {
+          // Before the handover below, so the pass that follows copies
+          // while the writers are paced.
+          Status ps = host::SetWritePacing(sys_, o_.source_devnum, hr->pace_us);
+          if (ps.ok()) {
+            pace_us_ = hr->pace_us;
+          } else {
+            log_->warn("{}: unit {}: pacing: {}", sys_.name(), unit_, ps.ToString());
+          }
+        }
         if (hr->quiesce_seq > blk_.quiesce_ack) {
           int64_t start = o_.clock->NowMicros();
           auto q = sys_.Quiesce(o_.source_devnum, o_.quiesce_timeout_us);
@@ -206,6 +217,10 @@ class ParticipantRun {
       }
       out_.swapped = true;
     }
+    if (pace_us_ != 0) {
+      (void)host::SetWritePacing(sys_, o_.source_devnum, 0);
+      pace_us_ = 0;
+    }
     if (intercept_ || d == host::Decision::kSwap) (void)sys_.RemoveIntercept(o_.source_devnum);
     if (context_set_ || d == host::Decision::kSwap) (void)sys_.ClearSwapContext(o_.source_devnum);
     if (quiesced_) {
@@ -250,6 +265,7 @@ class ParticipantRun {
   ParticipantOutcome out_;
   bool context_set_ = false, intercept_ = false, quiesced_ = false;
   int64_t quiesce_start_ = 0, joined_at_ = 0;
+  uint32_t pace_us_ = 0;  // the write pacing this participant set on its unit
 };
 
 }  // namespace

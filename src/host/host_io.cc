@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "ckd/track.h"
 #include "host/decision.h"
+#include "host/pacing.h"
 #include "host/ucb.h"
 #include "intercept/dirty_bitmap.h"
 #include "intercept/futex.h"
@@ -73,6 +74,7 @@ struct UnitIo::State {
       image = std::move(preopened);
       preopened.reset();
     } else {
+      preopened.reset();
       auto img = ckd::CkdImage::Open(path, true);
       if (!img.ok()) return img.status().WithContext("unit " + Hex4(devnum));
       image = std::move(img).value();
@@ -96,8 +98,14 @@ struct UnitIo::State {
     LockRobust(&ucb->mutex);
     std::string target = Str(ucb->target_image, kPathMax);
     pthread_mutex_unlock(&ucb->mutex);
-    preopened.reset();
+    // A cleared context keeps the pre-opened target: the participant
+    // clears it just before it resumes the unit on that target, and the
+    // Reopen that follows the resume must only swap descriptors (an open
+    // and parse of the image there would lengthen the first write after
+    // the swap). Reopen drops it when the unit went elsewhere.
     if (target.empty()) return;
+    if (preopened && preopened->path() == target) return;
+    preopened.reset();
     auto img = ckd::CkdImage::Open(target, true);
     if (img.ok()) preopened = std::move(img).value();
   }
@@ -157,6 +165,23 @@ struct UnitIo::State {
 
   pthread_mutex_t* Stripe(uint32_t track) { return &ucb->stripes[track % kStripes]; }
 
+  // After a write, outside Enter/Leave: the pacing delay a swap asks for
+  // (host/pacing.h). One relaxed load when not pacing. A pace whose setter
+  // died is cleared, not applied.
+  void Pace() {
+    uint32_t word = ucb->pace.load(std::memory_order_relaxed);
+    if (word == 0 || ucb->intercept.load(std::memory_order_relaxed) == 0) return;
+    const int64_t us = LivePace(*system, word);
+    if (us == 0) {
+      ucb->pace.compare_exchange_strong(word, 0);
+      return;
+    }
+    const int64_t start = MonotonicMicros();
+    ::usleep(static_cast<useconds_t>(us));
+    ++stats.paced_writes;
+    stats.paced_us += MonotonicMicros() - start;
+  }
+
   // Step (4): the write itself, between Enter and Leave. Marks before the
   // write (a process killed after pwrite but before the second mark still
   // leaves the bit, unless a harvest took it in between, in which case its
@@ -184,32 +209,57 @@ Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
     return Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + system.name());
   if (u->online.load() == 0) return Status::Busy("PAS196E unit " + Hex4(devnum) + " is offline");
 
-  // A swap in progress on the current image: a system that is not yet a
+  // A swap in progress on the current image: a system that is not a
   // participant must not start writing the source behind the job's back.
+  // Register first, then read the marker: the job freezes the registry and
+  // then lists the registered systems, so either the job's list holds this
+  // system (we registered before it listed) or we see the freeze here.
+  std::optional<RegistryEntry> registration;
   for (;;) {
     std::string path;
+    std::string context_decision;
     {
       LockRobust(&u->mutex);
       path = Str(u->image_path, kPathMax);
+      context_decision = Str(u->decision_path, kPathMax);
       pthread_mutex_unlock(&u->mutex);
     }
+    {
+      auto reg = RegistryEntry::Register(path, system.name(), system.serial(), devnum);
+      if (!reg.ok()) return reg.status().WithContext("unit " + Hex4(devnum));
+      registration = std::move(reg).value();
+    }
+    FaultPoint("host.open_registered");
     PAS_ASSIGN_OR_RETURN(RegistryMarker m, ReadMarker(path));
     std::string follow;
     if (m.moved && !m.target_image.empty()) {
       follow = m.target_image;
     } else if (m.frozen) {
-      PAS_ASSIGN_OR_RETURN(bool registered, SystemRegistered(path, system.name()));
-      if (registered) break;
       PAS_ASSIGN_OR_RETURN(Decision d, ReadDecision(m.decision_path));
+      if (d == Decision::kSource) break;
       if (d == Decision::kNone) {
-        ::usleep(kGatePollUs);
+        // This system takes part in that swap (its participant recorded the
+        // swap context before installing the intercept): our writes are
+        // tracked like every other process's of the system.
+        if (!context_decision.empty() && context_decision == m.decision_path) break;
+        // Not a participant: a registration now would make the job fail the
+        // volume at its final check; wait unregistered until the decision
+        // exists (or the freeze is gone), then register and check again.
+        registration.reset();
+        for (;;) {
+          ::usleep(kGatePollUs);
+          PAS_ASSIGN_OR_RETURN(RegistryMarker again, ReadMarker(path));
+          if (!again.frozen || again.decision_path != m.decision_path) break;
+          PAS_ASSIGN_OR_RETURN(Decision now, ReadDecision(m.decision_path));
+          if (now != Decision::kNone) break;
+        }
         continue;
       }
-      if (d == Decision::kSource) break;
       follow = m.target_image;
     } else {
       break;
     }
+    registration.reset();
     // Follow the volume to its new image (only when no I/O of this system
     // can be in flight on the old one: nobody of this system has it online).
     auto img = ckd::CkdImage::Open(follow, true);
@@ -228,6 +278,7 @@ Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
   st->system = &system;
   st->ucb = u;
   st->devnum = devnum;
+  st->registration = std::move(registration);
   PAS_ASSIGN_OR_RETURN(st->slot, system.ClaimSlot(&st->slot_fd));
   PAS_RETURN_IF_ERROR(st->Reopen());
   return UnitIo(std::move(st));
@@ -263,6 +314,7 @@ Status UnitIo::WriteTrack(uint32_t track, std::span<const uint8_t> slot) {
   st = s_->WriteLocked(track, slot);
   pthread_mutex_unlock(s_->Stripe(track));
   s_->Leave();
+  s_->Pace();
   return st;
 }
 
@@ -316,6 +368,7 @@ Status UnitIo::UpdateRecord(ckd::Cchh cchh, uint8_t record, std::span<const uint
   }
   pthread_mutex_unlock(s_->Stripe(track));
   s_->Leave();
+  s_->Pace();
   return st;
 }
 

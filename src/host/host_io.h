@@ -35,14 +35,19 @@ struct IoStats {
   uint64_t writes = 0;             // track writes completed
   int64_t longest_gate_wait_us = 0;  // longest wait at the quiesce gate
   uint64_t reopens = 0;            // image reopens after a generation change
+  uint64_t paced_writes = 0;       // writes followed by a pacing delay (host/pacing.h)
+  int64_t paced_us = 0;            // total delay added by pacing
 };
 
 class UnitIo {
  public:
   // Opens unit `devnum` of `system` for I/O. The unit must be online (Busy
   // otherwise; NotFound for an unknown unit). Registers this process in the
-  // image's online registry. If the registry is frozen by a swap and this
-  // system is not already registered, waits (polling every 50 ms) until the
+  // image's online registry FIRST and only then reads the freeze marker, so
+  // a swap job either lists this system (it lists after freezing) or this
+  // process sees the freeze. When frozen and this system is not a
+  // participant of that swap (its unit has no swap context for it), the
+  // registration is dropped and Open waits (polling every 50 ms) until the
   // decision exists: SWAP follows to the target image, SOURCE proceeds. A
   // registry marked moved follows to the target. Errors from opening the
   // image (IoError, Corruption). Blocks as described.
@@ -66,6 +71,8 @@ class UnitIo {
   pas::Status ReadTrack(uint32_t track, std::span<uint8_t> slot);
   // Writes a whole track image. The image is validated first
   // (ckd::ValidateTrack): InvalidArgument and nothing written when bad.
+  // Every write (WriteTrack, UpdateRecord, FormatTrack) is followed by the
+  // unit's pacing delay while a swap paces writers (host/pacing.h).
   pas::Status WriteTrack(uint32_t track, std::span<const uint8_t> slot);
   // The data of record `record` on track `cchh`. NotFound when absent.
   Result<std::vector<uint8_t>> ReadRecord(ckd::Cchh cchh, uint8_t record);

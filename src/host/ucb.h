@@ -57,6 +57,10 @@ struct UnitControlBlock {
   std::atomic<uint32_t> quiesce;     // futex word: 0 running, else holder slot + 1
   std::atomic<uint32_t> drain_seq;   // futex word the quiescer waits on
   std::atomic<uint32_t> context_seq; // ++ on every Set/ClearSwapContext
+  // Write pacing (host/pacing.h, EncodePace): 0 off, else the us added after
+  // each track write while the intercept is installed and its setter. Sits in
+  // what was padding before quiesce_start_us: the layout is unchanged.
+  std::atomic<uint32_t> pace;
   std::atomic<int64_t> quiesce_start_us;  // CLOCK_MONOTONIC
   std::atomic<int64_t> longest_pause_us;
 

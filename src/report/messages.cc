@@ -469,9 +469,12 @@ constexpr MessageDef kMessages[] = {
      .action = "None."},
     {.id = "PAS238W",
      .text = "WRITES OUTPACE THE COPY OF VOL={volser}: PACING WRITERS (PASS {pass}, {tracks} "
-             "UPDATED TRACKS)",
-     .explanation = "The changed-track set stopped shrinking; writers are slowed so the copy "
-                    "converges.",
+             "UPDATED TRACKS, {pace_ms} MS ADDED PER WRITE)",
+     .explanation = "The changed-track set stopped shrinking: the systems dirty tracks at least "
+                    "as fast as the copy cleans them, so recopying alone would never converge. "
+                    "Every participant now adds the stated delay after each write to the "
+                    "volume (at most 5 ms, raised pass by pass while the set still does not "
+                    "shrink) until the swap or the end of the job.",
      .action = "None; expect slower writes to the volume until the swap."},
     {.id = "PAS239I",
      .text = "OLD SOURCE UNIT={source} RELABELLED {new_volser}",
@@ -512,6 +515,15 @@ constexpr MessageDef kMessages[] = {
                     "relabel of the old source, the moved marker, waiting for a system to "
                     "confirm) did not finish. Condition code 4.",
      .action = "Check the named step; the volume is on the target on every system."},
+    {.id = "PAS247I",
+     .text = "RECOPY OF VOL={volser} ENDED AFTER {passes} PASS(ES): {reason}; WRITERS {paced}",
+     .explanation = "How the recopy passes ended before the quiesce: NO UPDATES, FEW UPDATES "
+                    "(the dirty set is small enough for the final copy), SET STOPPED SHRINKING "
+                    "(but copies within the 20 ms pause budget, so the writers are not slowed), "
+                    "SET STOPPED SHRINKING AT THE LARGEST PACE, or PASS LIMIT. WRITERS tells whether the writers were "
+                    "paced and by how much (PAS238W). The final copy under quiesce is bounded "
+                    "by the last set.",
+     .action = "None."},
     {.id = "PAS250I",
      .text = "VOL={volser} {phase} PASS {pass} {percent}% ({done} OF {total} TRACKS), {dirty} "
              "UPDATED, {rate} MB/S, ETA {eta}",

@@ -65,6 +65,8 @@ std::string FormatOperationStatistics(const VolumeStats& v) {
   out += ind + "LONGEST I/O PAUSE (MS)....." + Fixed(v.longest_pause_ms, 1);
   if (!v.longest_pause_system.empty()) out += " ON " + v.longest_pause_system;
   out += "\n";
+  if (v.pace_us > 0) out += ind + "WRITES PACED (MS PER WRITE)....." + Fixed(v.pace_us / 1000.0, 2) + "\n";
+  if (v.tracks_skipped > 0) out += ind + "TRACKS ALREADY ON TARGET....." + FormatThousands(v.tracks_skipped) + "\n";
   return out;
 }
 
@@ -138,6 +140,8 @@ std::string JobReportJson(const JobReport& job) {
     o += ", \"passes\": " + std::to_string(v.passes);
     o += ", \"longest_pause_ms\": " + JsonNumber(v.longest_pause_ms);
     o += ", \"longest_pause_system\": " + JsonString(v.longest_pause_system);
+    o += ", \"pace_us\": " + std::to_string(v.pace_us);
+    o += ", \"tracks_skipped\": " + std::to_string(v.tracks_skipped);
     o += "}";
   }
   o += job.volumes.empty() ? "]\n" : "\n  ]\n";

@@ -49,6 +49,12 @@ struct VolumeStats {
   uint32_t passes = 0;           // copy pass + recopy passes + final copy
   double longest_pause_ms = 0;   // longest I/O pause any system saw at the swap
   std::string longest_pause_system;  // "" if none measured
+  // Convergence and copy-less figures (doc/swap-protocol.md, "Convergence";
+  // doc/copy-engine.md, "Copy less"): the largest pacing the writers got
+  // (microseconds added to each write; 0 when not paced) and the tracks the
+  // first pass did not rewrite because the target already held them.
+  uint32_t pace_us = 0;
+  uint64_t tracks_skipped = 0;
 };
 
 // 12345678 -> "12,345,678".
