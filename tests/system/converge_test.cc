@@ -30,7 +30,7 @@ TEST_F(ConvergeTest, WritersFasterThanTheCopyArePacedAndTheSwapCompletes) {
   auto wb = Workload(cfg_b_, "2887", "jb", 1, 2, 8, 4);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   ProcessResult r = RunDeck(cfg_a_, "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM1887,SWAPUNIT=B887\n",
-                            {"PAS_JOIN_TIMEOUT=10", "PAS_IO_FAULTS=slow@400"}, 120);
+                            {"PAS_JOIN_TIMEOUT=10", "PAS_IO_FAULTS=slow@3000"}, 120);
   // Completed; condition code 4 because the writers were slowed (PAS238W).
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "PAS241I PAS SUCCESSFULLY COMPLETED SWAP OF VOL=VM1887 TO UNIT=B887")) << r.out;
