@@ -39,7 +39,12 @@ void FaultPoint(std::string_view name) {
   if (c == nullptr || name != c->name) return;
   if (c->seen.fetch_add(1) + 1 == c->hit) {
     if (c->stop) {
-      ::kill(::getpid(), SIGSTOP);
+      // Directed at this thread (raise = tgkill): the calling thread
+      // itself starts the group stop before it returns to user space, so
+      // nothing after the fault point runs until SIGCONT. A process-directed
+      // kill(getpid()) is taken by another thread (the main one), and the
+      // caller went on past the fault point until that stop reached it.
+      ::raise(SIGSTOP);
       return;
     }
     ::kill(::getpid(), SIGKILL);

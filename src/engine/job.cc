@@ -305,6 +305,7 @@ class VolumeJob {
     if (ok) ok = CopyPass();
     if (ok) ok = RecopyPasses();
     if (ok) ok = VerifyCopy();
+    if (ok) ok = LastRecopyPass();
     if (ok) ok = QuiesceAndFinalCopy();
     if (ok) ok = Commit();
     if (!ok) {
@@ -650,20 +651,60 @@ class VolumeJob {
   // Read-back verification before the quiesce: every track copied so far
   // is compared with the source. A difference is either a host write since
   // the copy (it is in a later harvest anyway) or a target write that did
-  // not land as reported (torn or lost); either way the track joins the
-  // final copy. Costs one more read of the copied tracks of both volumes,
-  // outside the quiesce.
+  // not land as reported (torn or lost); either way the track is copied
+  // again by the last recopy pass (LastRecopyPass). Costs one more read of
+  // the copied tracks of both volumes, outside the quiesce.
   bool VerifyCopy() {
+    int64_t t = o_.clock->NowMicros();
     auto diff = Differing(copied_set_);
     if (!diff.ok()) {
       failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
       return false;
     }
-    if (diff->Count() > 0) {
-      log_->info("{}: {} copied track(s) differ from the source; copied again under the quiesce", st_.volser,
-                 diff->Count());
-      diff->ForEach([&](uint32_t t) { pending_.Set(t); });
+    log_->info("{}: verified {} copied track(s) in {} ms; {} differ from the source", st_.volser,
+               copied_set_.Count(), Fixed(Since(t) * 1000.0, 1), diff->Count());
+    diff->ForEach([&](uint32_t tr) { pending_.Set(tr); });
+    return true;
+  }
+
+  // One more handover and recopy after the verify: the tracks the systems
+  // wrote while the (long) verify read the volume, plus the tracks the
+  // verify found different, are copied here rather than under the quiesce,
+  // so the final copy stays as small as the recopy passes left it. The
+  // tracks of this pass are read back at once (a small set); a difference
+  // joins the final copy, which is read back under the quiesce. So every
+  // track is read back after its last copy.
+  bool LastRecopyPass() {
+    auto set = Handover(false);
+    if (!set) return false;
+    pending_.ForEach([&](uint32_t tr) { set->Set(tr); });
+    pending_ = ckd::TrackSet(src_->tracks());
+    const uint32_t n = set->Count();
+    rep_.Message("PAS232I", {{"pass", std::to_string(last_pass_ + 1)}, {"volser", st_.volser},
+                             {"tracks", report::FormatThousands(n)}});
+    // Flush what is copied before the quiesce now, so the sync under the
+    // quiesce only has the final tracks to write.
+    if (n == 0) {
+      (void)engine_->SyncTarget();
+      return true;
     }
+    phase_ = "RECOPY";
+    pass_total_ = n;
+    st_.passes++;
+    if (!CopySet(*engine_, *set, false)) return false;
+    copied_tracks_ += n;
+    recopied_tracks_ += n;
+    auto diff = Differing(*set);
+    if (!diff.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
+      return false;
+    }
+    if (diff->Count() > 0) {
+      log_->info("{}: {} track(s) of the last recopy pass differ from the source; copied again under the quiesce",
+                 st_.volser, diff->Count());
+      diff->ForEach([&](uint32_t tr) { pending_.Set(tr); });
+    }
+    (void)engine_->SyncTarget();
     return true;
   }
 
@@ -810,9 +851,7 @@ class VolumeJob {
                              {"paced", header_.pace_us == 0 ? std::string("NOT PACED")
                                                             : "PACED " + Fixed(header_.pace_us / 1000.0, 2) +
                                                                   " MS PER WRITE"}});
-    // Flush what is copied so far now, so the sync under quiesce only
-    // has the final tracks to write.
-    (void)engine_->SyncTarget();
+    last_pass_ = std::min(pass, kMaxRecopyPasses);
     phases_.recopy = Since(t);
     return true;
   }
@@ -1125,6 +1164,7 @@ class VolumeJob {
   ckd::TrackSet copied_set_;  // every track copied so far (verified before the quiesce)
   CopyStats copy_;
   int copy_retries_ = 0;
+  int last_pass_ = 0;  // the number of the last recopy pass of RecopyPasses
   uint64_t copied_tracks_ = 0, recopied_tracks_ = 0;
   std::string phase_;
   uint64_t pass_total_ = 0;

@@ -34,11 +34,20 @@ class StorageFaultTest : public KillScenario {
     return Start({"run", deck, "--config", cfg_a_}, "job", e);
   }
 
+  // True when every thread of `pid` is stopped (the state of the process
+  // alone is its main thread's: the thread that hit the fault point is the
+  // one that must be stopped).
   static bool Stopped(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(in)), {});
-    auto p = s.rfind(')');
-    return p != std::string::npos && p + 2 < s.size() && s[p + 2] == 'T';
+    std::error_code ec;
+    int threads = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::ifstream in(e.path() / "stat");
+      std::string s((std::istreambuf_iterator<char>(in)), {});
+      auto p = s.rfind(')');
+      if (p == std::string::npos || p + 2 >= s.size() || s[p + 2] != 'T') return false;
+      ++threads;
+    }
+    return !ec && threads > 0;
   }
   static bool WaitStopped(int pid) {
     for (int i = 0; i < 600; ++i) {
@@ -156,6 +165,33 @@ TEST_F(StorageFaultTest, TargetTruncatedBeforeCommitIsDetected) {
   int rc = 0;
   std::string out = Finish(job, &rc);
   ExpectFailedCleanly(rc, out, "FAILED: THE TARGET IMAGE");
+}
+
+TEST_F(StorageFaultTest, TargetReplacedBeforeCommitIsDetected) {
+  // A byte-equal copy of the target renamed over it while the job is
+  // stopped before the commit: same path, same size, same contents, a
+  // different file. The job's writes went to the old file, which no
+  // system would see after the swap.
+  auto job = Begin({"PAS_FAULT_POINT=job.before_commit:1:stop"});
+  ASSERT_TRUE(WaitStopped(job->pid())) << job->Stdout();
+  const std::string copy = tgt_ + ".copy";
+  std::filesystem::copy_file(tgt_, copy);
+  std::filesystem::rename(copy, tgt_);
+  job->Kill(SIGCONT);
+  int rc = 0;
+  std::string out = Finish(job, &rc);
+  ExpectFailedCleanly(rc, out, "THE TARGET IMAGE WAS REPLACED DURING THE SWAP");
+  auto d = std::filesystem::directory_iterator(std::filesystem::path(tgt_).parent_path());
+  int source_decisions = 0;
+  for (const auto& e : d) {
+    if (e.path().filename().string().find("b887.ckd.pas-decision-") != 0) continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_TRUE(Contains(text, "SOURCE")) << e.path() << ": " << text;
+    ++source_decisions;
+  }
+  EXPECT_EQ(source_decisions, 1);
+  ExpectRetrySwaps();
 }
 
 TEST_F(StorageFaultTest, CorruptParticipantBlockFailsWithSource) {
