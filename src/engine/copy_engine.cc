@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "base/log.h"
@@ -138,18 +139,8 @@ Result<CopyStats> CopyEngine::CopyTracks(const ckd::TrackSet& tracks) {
   return Transfer(tracks, Mode::kCopy);
 }
 
-Result<CopyStats> CopyEngine::FormatTracks(const ckd::TrackSet& tracks) {
-  return Transfer(tracks, Mode::kFormat);
-}
-
-Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
-  const auto start = std::chrono::steady_clock::now();
-  const double cpu_start = ThreadCpuSeconds();
+Status CopyEngine::CheckSetup(const std::string& who) const {
   const ckd::DeviceGeometry& g = target_.geometry();
-  const std::string who = options_.label.empty() ? target_.path() : options_.label;
-  auto log = Logger("engine");
-  not_copied_ = tracks;
-
   if (source_.geometry().device_type != g.device_type || source_.slot_size() != g.slot_size) {
     return Status::InvalidArgument(who + ": source and target device types differ");
   }
@@ -165,6 +156,193 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   if (backend_.outstanding() != 0) {
     return Status::InvalidArgument(who + ": I/O backend has requests outstanding");
   }
+  return Status::Ok();
+}
+
+Result<CopyStats> CopyEngine::FormatTracks(const ckd::TrackSet& tracks) {
+  if (options_.skip_equal || zero_range_unsupported_) return Transfer(tracks, Mode::kFormat);
+  CopyStats stats;
+  Status s = FormatSparse(tracks, stats);
+  if (s.ok()) return stats;
+  if (s.kind() != Status::Kind::kNotSupported) return s;
+  // No hole punching on this filesystem: write the full slots of the
+  // tracks not formatted yet, now and in every later call.
+  zero_range_unsupported_ = true;
+  static std::atomic<bool> logged{false};
+  if (!logged.exchange(true)) {
+    Logger("engine")->warn("{}: {}; formatting writes whole empty tracks",
+                           options_.label.empty() ? target_.path() : options_.label, s.message());
+  }
+  const ckd::TrackSet rest = not_copied_;
+  auto more = Transfer(rest, Mode::kFormat);
+  if (!more.ok()) return more;
+  stats += *more;
+  return stats;
+}
+
+// Formats `tracks` by punching a hole over each run of consecutive tracks in
+// one file (IoBackend::ZeroRange) and writing the kEmptyTrackLength-byte
+// head of each slot (HA, R0, end of track); the rest of the slot is the
+// zero fill the hole already reads as. Up to backend_.capacity() head
+// writes are in flight. NotSupported (from ZeroRange) is returned after the
+// writes in flight have drained; not_copied_ then holds exactly the tracks
+// still to be formatted.
+Status CopyEngine::FormatSparse(const ckd::TrackSet& tracks, CopyStats& stats) {
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  const ckd::DeviceGeometry& g = target_.geometry();
+  const std::string who = options_.label.empty() ? target_.path() : options_.label;
+  auto log = Logger("engine");
+  not_copied_ = tracks;
+  PAS_RETURN_IF_ERROR(CheckSetup(who));
+  std::vector<Run> runs;
+  if (Status s = PlanRuns(tracks, Mode::kFormat, runs); !s.ok()) return s.WithContext(who);
+
+  constexpr uint32_t kHead = ckd::kEmptyTrackLength;
+  struct Head {
+    uint32_t track = 0;
+    int fd = -1;
+    uint64_t offset = 0;
+    uint32_t done = 0;
+    int eagains = 0;
+    uint8_t bytes[kHead];
+  };
+  const unsigned depth = backend_.capacity();
+  // Heap-held so a failed ring can abandon them to requests still in the kernel.
+  auto heads_owner = std::make_unique<std::vector<Head>>(depth);
+  std::vector<Head>& heads = *heads_owner;
+  std::vector<unsigned> free_ids;
+  for (unsigned i = depth; i > 0; --i) free_ids.push_back(i - 1);
+  Status failure;
+  uint64_t tracks_done = 0;
+  auto fail = [&](Status s) {
+    if (failure.ok()) failure = std::move(s);
+  };
+  auto issue = [&](unsigned id) -> Status {
+    Head& h = heads[id];
+    IoRequest req;
+    req.op = IoOp::kWrite;
+    req.fd = h.fd;
+    req.user = id;
+    req.offset = h.offset + h.done;
+    req.buf = std::span<uint8_t>(h.bytes + h.done, kHead - h.done);
+    return backend_.Submit(req);
+  };
+  // Collects at least one completion; false when the ring itself failed.
+  auto reap = [&]() -> bool {
+    auto done = backend_.Wait(1);
+    if (!done.ok()) {
+      fail(done.status().WithContext(who));
+      return false;
+    }
+    for (const IoCompletion& c : *done) {
+      const unsigned id = static_cast<unsigned>(c.user);
+      Head& h = heads[id];
+      int error = c.error;
+      if (error == 0 && c.bytes == 0) error = EIO;  // no progress
+      Status s;
+      bool again = false;  // resubmitted: still in flight
+      if (error == EAGAIN && failure.ok() && ++h.eagains <= kEagainRetries) {
+        s = issue(id);
+        again = s.ok();
+      } else if (error != 0) {
+        fail(Status::IoError(who + ": write of target " + TrackName(g, h.track) +
+                                 " failed: " + std::strerror(error),
+                             error));
+      } else if ((h.done += c.bytes) < kHead) {  // short transfer: resume the rest
+        if (failure.ok()) {
+          ++stats.target_excps;
+          s = issue(id);
+          again = s.ok();
+        }
+      } else {
+        not_copied_.Clear(h.track);
+        ++stats.tracks_formatted;
+        stats.bytes_written += kHead;
+        ++tracks_done;
+        if (options_.progress && (tracks_done % options_.tracks_per_request == 0)) {
+          options_.progress(tracks_done);
+        }
+        free_ids.push_back(id);
+        continue;
+      }
+      if (!s.ok()) fail(s.WithContext(who));
+      if (!again) free_ids.push_back(id);
+    }
+    return true;
+  };
+
+  bool ring_ok = true;
+  for (size_t r = 0; r < runs.size() && failure.ok() && ring_ok;) {
+    // One zero range over the longest stretch of runs contiguous in one file.
+    size_t end = r + 1;
+    while (end < runs.size() && runs[end].dst_fd == runs[r].dst_fd &&
+           runs[end].first == runs[end - 1].first + runs[end - 1].count &&
+           runs[end].dst_offset == runs[end - 1].dst_offset + uint64_t{runs[end - 1].count} * g.slot_size) {
+      ++end;
+    }
+    const uint64_t zoff = runs[r].dst_offset;
+    const uint64_t zlen = runs[end - 1].dst_offset + uint64_t{runs[end - 1].count} * g.slot_size - zoff;
+    ++stats.target_excps;
+    if (Status s = backend_.ZeroRange(runs[r].dst_fd, zoff, zlen); !s.ok()) {
+      const uint32_t n = runs[end - 1].first + runs[end - 1].count - runs[r].first;
+      fail(s.kind() == Status::Kind::kNotSupported
+               ? s
+               : s.WithContext(who + ": zeroing target " + RunName(g, runs[r].first, n)));
+      break;
+    }
+    for (; r < end && failure.ok() && ring_ok; ++r) {
+      if (options_.cancel != nullptr && options_.cancel->load()) {
+        fail(Status::Aborted(who + ": copy cancelled"));
+        break;
+      }
+      ++stats.target_excps;  // one per request-sized group of head writes
+      const Run& run = runs[r];
+      for (uint32_t k = 0; k < run.count && failure.ok(); ++k) {
+        while (free_ids.empty() && failure.ok() && ring_ok) ring_ok = reap();
+        if (!failure.ok()) break;
+        const unsigned id = free_ids.back();
+        free_ids.pop_back();
+        Head& h = heads[id];
+        h.track = run.first + k;
+        h.offset = run.dst_offset + uint64_t{k} * g.slot_size;
+        h.done = 0;
+        h.eagains = 0;
+        h.fd = run.dst_fd;
+        ckd::BuildEmptyTrack(g, h.track, std::span<uint8_t>(h.bytes, kHead));
+        if (Status s = issue(id); !s.ok()) {
+          free_ids.push_back(id);
+          fail(s.WithContext(who));
+        }
+      }
+    }
+  }
+  while (ring_ok && backend_.outstanding() > 0) ring_ok = reap();
+  if (!ring_ok) heads_owner.release();  // requests may still be in the kernel: abandoned
+  if (options_.progress && tracks_done % options_.tracks_per_request != 0) {
+    options_.progress(tracks_done);
+  }
+  stats.cpu_seconds += ThreadCpuSeconds() - cpu_start;
+  stats.elapsed_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!failure.ok()) {
+    if (failure.kind() != Status::Kind::kNotSupported) log->error("{}", failure.message());
+    return failure;
+  }
+  log->debug("{}: formatted {} tracks sparsely, {} bytes in {:.3f} s", who, tracks_done,
+             stats.bytes_written, stats.elapsed_seconds);
+  return Status::Ok();
+}
+
+Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  const ckd::DeviceGeometry& g = target_.geometry();
+  const std::string who = options_.label.empty() ? target_.path() : options_.label;
+  auto log = Logger("engine");
+  not_copied_ = tracks;
+
+  PAS_RETURN_IF_ERROR(CheckSetup(who));
   std::vector<Run> runs;
   if (Status s = PlanRuns(tracks, mode, runs); !s.ok()) return s.WithContext(who);
 

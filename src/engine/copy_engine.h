@@ -103,6 +103,13 @@ class CopyEngine {
   // Writes an empty FMT1 track (ckd::BuildEmptyTrack) to every target track
   // in `tracks` (tracks up to target.tracks(), beyond the source's end
   // allowed). Errors and not_copied() as CopyTracks.
+  // Without skip_equal, each run of consecutive tracks in one file is
+  // zeroed with IoBackend::ZeroRange (a punched hole) and only the first
+  // ckd::kEmptyTrackLength bytes of each slot are written: the same bytes
+  // as full slots at a fraction of the I/O. Where ZeroRange is
+  // NotSupported the full slots are written instead (doc/copy-engine.md,
+  // "Formatting sparsely"). target_excps counts one per zero range and one
+  // per request-sized group (tracks_per_request) of head writes.
   Result<CopyStats> FormatTracks(const ckd::TrackSet& tracks);
 
   // Turns skip_equal on or off for the following calls.
@@ -121,6 +128,8 @@ class CopyEngine {
   enum class Mode { kCopy, kFormat };
   Result<CopyStats> Transfer(const ckd::TrackSet& tracks, Mode mode);
   Status PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const;
+  Status CheckSetup(const std::string& who) const;
+  Status FormatSparse(const ckd::TrackSet& tracks, CopyStats& stats);
 
   const ckd::CkdImage& source_;
   ckd::CkdImage& target_;
@@ -128,6 +137,7 @@ class CopyEngine {
   CopyOptions options_;
   ckd::TrackSet not_copied_;
   std::vector<Slot> slots_;  // queue_depth buffers of tracks_per_request slots
+  bool zero_range_unsupported_ = false;  // ZeroRange said NotSupported once
 };
 
 }  // namespace pas::engine

@@ -3,6 +3,8 @@
 #include "engine/io_backend.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
 #include <liburing.h>
 #include <unistd.h>
 
@@ -179,7 +181,15 @@ constexpr ErrnoName kErrnoNames[] = {
     {"EIO", EIO},       {"ENOSPC", ENOSPC}, {"EAGAIN", EAGAIN}, {"EROFS", EROFS},
     {"EBADF", EBADF},   {"ENXIO", ENXIO},   {"EPERM", EPERM},   {"EACCES", EACCES},
     {"EDQUOT", EDQUOT}, {"EFBIG", EFBIG},   {"EINVAL", EINVAL}, {"ENODEV", ENODEV},
+    {"EOPNOTSUPP", EOPNOTSUPP}, {"ENOSYS", ENOSYS},
 };
+
+Status ZeroRangeResult(const std::string& what, int error) {
+  if (error == EOPNOTSUPP || error == ENOSYS) {
+    return Status::NotSupported(what + ": " + std::strerror(error));
+  }
+  return Status::IoError(what + ": " + std::strerror(error), error);
+}
 
 bool ParseNumber(std::string_view s, uint64_t& out) {
   if (s.empty()) return false;
@@ -240,6 +250,24 @@ bool Overlaps(uint64_t a_begin, uint64_t a_end, uint64_t b_begin, uint64_t b_end
 void IoBackend::StartWriteback(int fd, uint64_t offset, uint64_t length) {
   ::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(length),
                     SYNC_FILE_RANGE_WRITE);
+}
+
+Status IoBackend::ZeroRange(int fd, uint64_t offset, uint64_t length) {
+  if (fd < 0) return Status::InvalidArgument("zero range on a closed file");
+  if (length == 0) return Status::Ok();
+  int r;
+  do {
+    r = ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                    static_cast<off_t>(length));
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) return ZeroRangeResult("fallocate(PUNCH_HOLE)", errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Status::FromErrno("fstat");
+  if (static_cast<uint64_t>(st.st_size) < offset + length &&
+      ::ftruncate(fd, static_cast<off_t>(offset + length)) != 0) {
+    return Status::FromErrno("ftruncate");
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<IoBackend>> MakeUringBackend(unsigned queue_depth) {
@@ -305,7 +333,8 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
       return Status::InvalidArgument("fault spec item '" + std::string(item) + "': " + why);
     };
     uint64_t n = 0;
-    if (head == "read_error" || head == "write_error" || head == "sync_error") {
+    if (head == "read_error" || head == "write_error" || head == "sync_error" ||
+        head == "zero_error") {
       if (!ParseNumber(arg, n) || n == 0) return bad("expected @N with N >= 1");
       FaultSpec::Failure f{.nth = n, .error = EIO, .sticky = false};
       for (std::string_view m : mods) {
@@ -315,7 +344,10 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
           return bad("unknown errno or modifier '" + std::string(m) + "'");
         }
       }
-      (head == "read_error" ? spec.read_error : head == "write_error" ? spec.write_error : spec.sync_error) = f;
+      (head == "read_error"    ? spec.read_error
+       : head == "write_error" ? spec.write_error
+       : head == "sync_error"  ? spec.sync_error
+                               : spec.zero_error) = f;
     } else if (head == "write_enospc") {
       if (!ParseBytes(arg, n) || !mods.empty()) return bad("expected @BYTES (K, M, G suffixes)");
       spec.enospc_offset = n;
@@ -337,8 +369,8 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
       }
       spec.slow_us = static_cast<uint32_t>(n);
     } else {
-      return bad("unknown fault (read_error, write_error, sync_error, write_enospc, torn_write, "
-                 "lost_write, short_reads, short_writes, eagain, slow)");
+      return bad("unknown fault (read_error, write_error, sync_error, zero_error, write_enospc, "
+                 "torn_write, lost_write, short_reads, short_writes, eagain, slow)");
     }
   }
   return spec;
@@ -435,6 +467,15 @@ Result<std::span<const IoCompletion>> FaultInjectingBackend::Wait(unsigned min_c
 
 void FaultInjectingBackend::StartWriteback(int fd, uint64_t offset, uint64_t length) {
   inner_->StartWriteback(fd, offset, length);
+}
+
+Status FaultInjectingBackend::ZeroRange(int fd, uint64_t offset, uint64_t length) {
+  if (spec_.slow_us != 0) ::usleep(spec_.slow_us);
+  if (spec_.zero_error.nth == ++zeros_) {
+    ++faults_;
+    return ZeroRangeResult("fallocate(PUNCH_HOLE)", spec_.zero_error.error);
+  }
+  return inner_->ZeroRange(fd, offset, length);
 }
 
 Status FaultInjectingBackend::Sync(int fd) {

@@ -77,6 +77,17 @@ class IoBackend {
   // (Sync reports them). May block briefly when the device queue is full.
   virtual void StartWriteback(int fd, uint64_t offset, uint64_t length);
 
+  // Makes [offset, offset+length) of fd read as zeros and the file at least
+  // offset+length long, without writing the zeros: fallocate(PUNCH_HOLE |
+  // KEEP_SIZE) deallocates the whole blocks of the range and zeroes the
+  // partial ones; a file ending inside the range is then extended
+  // (ftruncate). Synchronous: done when it returns, so writes submitted
+  // afterwards land on the zeroed range. Must not overlap a request in
+  // flight. NotSupported when the filesystem cannot punch holes
+  // (EOPNOTSUPP, ENOSYS): the caller writes the zeros instead. IoError
+  // with the errno on any other failure.
+  virtual Status ZeroRange(int fd, uint64_t offset, uint64_t length);
+
   // Requests submitted and not yet returned by Wait().
   virtual unsigned outstanding() const = 0;
 };
@@ -109,6 +120,9 @@ struct FaultSpec {
   Failure read_error;
   Failure write_error;
   Failure sync_error;  // the nth Sync fails
+  // The nth ZeroRange fails; EOPNOTSUPP or ENOSYS make it NotSupported (a
+  // filesystem without hole punching), any other errno an IoError.
+  Failure zero_error;
   // Writes reaching past this byte offset of any file fail with ENOSPC
   // (a write that starts before it transfers up to it: short, then ENOSPC).
   uint64_t enospc_offset = UINT64_MAX;
@@ -120,7 +134,8 @@ struct FaultSpec {
   uint32_t slow_us = 0;       // every request is delayed this long (slow storage)
 };
 
-// Parses "read_error@5:EIO,write_enospc@100M,short_reads,eagain" (syntax in
+// Parses "read_error@5:EIO,write_enospc@100M,short_reads,eagain,
+// zero_error@1:EOPNOTSUPP" (syntax in
 // doc/copy-engine.md). InvalidArgument naming the bad item.
 Result<FaultSpec> ParseFaultSpec(const std::string& text);
 
@@ -137,9 +152,11 @@ class FaultInjectingBackend final : public IoBackend {
   Result<std::span<const IoCompletion>> Wait(unsigned min_complete) override;
   Status Sync(int fd) override;
   void StartWriteback(int fd, uint64_t offset, uint64_t length) override;
+  Status ZeroRange(int fd, uint64_t offset, uint64_t length) override;
   unsigned outstanding() const override;
 
   uint64_t reads_submitted() const { return reads_; }
+  uint64_t zero_ranges() const { return zeros_; }
   uint64_t writes_submitted() const { return writes_; }
   uint64_t faults_injected() const { return faults_; }
 
@@ -158,7 +175,7 @@ class FaultInjectingBackend final : public IoBackend {
 
   std::unique_ptr<IoBackend> inner_;
   FaultSpec spec_;
-  uint64_t reads_ = 0, writes_ = 0, syncs_ = 0, requests_ = 0, faults_ = 0;
+  uint64_t reads_ = 0, writes_ = 0, syncs_ = 0, zeros_ = 0, requests_ = 0, faults_ = 0;
   std::vector<IoCompletion> synthetic_;  // completions made up here, not yet returned
   std::vector<Pending> torn_;            // requests whose reported size differs
   std::vector<BadRange> bad_;            // sticky failures
