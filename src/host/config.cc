@@ -377,6 +377,12 @@ Result<SystemConfig> ParseSystemConfig(const std::string& text, const std::strin
 }
 
 Result<SystemConfig> LoadSystemConfig(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::IoError(path + ": PAS150E CANNOT READ THE CONFIGURATION FILE: " +
+                               std::strerror(EISDIR),
+                           EISDIR);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;

@@ -294,6 +294,8 @@ std::vector<BadInput> Catalogue() {
 
       // ---- Configurations ----
       {"config_missing_file", Nothing, kDisplayBadConfig, "PAS150E", 12},
+      {"config_is_directory", [](const ScratchDir& d) { fs::create_directory(d / "bad.cnf"); },
+       kDisplayBadConfig, "PAS150E", 12},
       {"config_empty_file", Config(""), kCalcdasdBadConfig, "PAS160E", 12},
       {"config_no_lparname", Config("1887 3390 src.ckd\n"), kDisplayBadConfig, "PAS160E", 12},
       {"config_bad_system_name", Config("LPARNAME SYSTEM-NAME-TOO-LONG\n1887 3390 src.ckd\n"),

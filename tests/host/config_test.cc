@@ -121,6 +121,9 @@ struct BadCase {
   int line;
 };
 
+// Names the case in test listings (instead of a dump of its bytes).
+inline void PrintTo(const BadCase& c, std::ostream* os) { *os << c.expect; }
+
 class ConfigErrorTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(ConfigErrorTest, NamesFileLineAndMessage) {
@@ -203,6 +206,11 @@ TEST(ConfigTest, LoadReadsFileAndReportsMissingFile) {
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.status().IsIoError());
   EXPECT_NE(missing.status().message().find("PAS150E"), std::string::npos);
+  auto directory = LoadSystemConfig(dir.path());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_TRUE(directory.status().IsIoError());
+  EXPECT_NE(directory.status().message().find("PAS150E"), std::string::npos)
+      << directory.status().ToString();
 }
 
 TEST(ConfigTest, ResolveConfigPathPrefersExplicitThenEnvironment) {

@@ -20,6 +20,9 @@ struct BadDeck {
   std::vector<Expected> messages;  // all diagnostics, in order
 };
 
+// Names the case in test listings (instead of a dump of its bytes).
+inline void PrintTo(const BadDeck& c, std::ostream* os) { *os << c.name; }
+
 std::string Describe(const ParseResult& r) {
   std::string s;
   for (const auto& d : r.diagnostics) s += d.Format();

@@ -36,6 +36,9 @@ struct KillCase {
   int delay_ms = 0;        // timed SIGKILL of `who` this long after the job started
 };
 
+// Names the case in test listings (instead of a dump of its bytes).
+inline void PrintTo(const KillCase& c, std::ostream* os) { *os << c.name; }
+
 struct KillOutcome {
   bool killed = false;     // the participant died by SIGKILL
   bool committed = false;  // the volume ended on the target
