@@ -1083,7 +1083,10 @@ class VolumeJob {
           cc = report::kCcWarning;
         }
       }
-      Status s = host::MarkMoved(source_path_, target_path_);
+      // The target may itself be an image a volume was once swapped away
+      // from; it is the device of record now, so its old marker goes first.
+      Status s = host::ClearMoved(target_path_);
+      if (s.ok()) s = host::MarkMoved(source_path_, target_path_);
       if (!s.ok()) {
         rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "THE MOVED MARKER"}, {"reason", s.message()}});
         cc = report::kCcWarning;

@@ -215,7 +215,7 @@ Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
   // then lists the registered systems, so either the job's list holds this
   // system (we registered before it listed) or we see the freeze here.
   std::optional<RegistryEntry> registration;
-  for (;;) {
+  for (int follows = 0;;) {
     std::string path;
     std::string context_decision;
     {
@@ -260,6 +260,10 @@ Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
       break;
     }
     registration.reset();
+    if (++follows > kMaxFollows)
+      return Status::Corruption("PAS197E online registry " + RegistryPath(path) + ": unit " + Hex4(devnum) +
+                                " followed " + std::to_string(kMaxFollows) +
+                                " swap markers without reaching the volume's device (a marker loop)");
     // Follow the volume to its new image (only when no I/O of this system
     // can be in flight on the old one: nobody of this system has it online).
     auto img = ckd::CkdImage::Open(follow, true);

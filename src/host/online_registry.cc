@@ -178,6 +178,12 @@ Status ClearFreeze(const std::string& image_path) {
   return UpdateHeader(image_path, 0, kFrozen, nullptr, nullptr);
 }
 
+Status ClearMoved(const std::string& image_path) {
+  PAS_ASSIGN_OR_RETURN(RegistryMarker m, ReadMarker(image_path));
+  if (!m.moved) return Status::Ok();
+  return UpdateHeader(image_path, 0, kMoved, nullptr, nullptr);
+}
+
 Result<RegistryEntry> RegistryEntry::Register(const std::string& image_path, const std::string& name,
                                               const std::string& serial, uint16_t devnum) {
   std::string path = RegistryPath(image_path);

@@ -58,6 +58,13 @@ Status FreezeRegistry(const std::string& image_path, const std::string& decision
 Status MarkMoved(const std::string& image_path, const std::string& target_image);
 // Clears the freeze marker (the job, after a SOURCE decision).
 Status ClearFreeze(const std::string& image_path);
+// Clears a moved marker left from an earlier swap away from this image
+// (the job, at the commit of a swap onto it: the image is the volume's
+// device again). No-op when the image has no registry or no marker.
+Status ClearMoved(const std::string& image_path);
+// Follows of moved / committed markers that UnitIo::Open and
+// System::FollowMovedVolumes take at most before calling the markers a loop.
+inline constexpr int kMaxFollows = 16;
 
 // One process's registration of its system in an image's registry: holds
 // the shared lock on the system's slot while it lives.

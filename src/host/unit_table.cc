@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -14,6 +15,7 @@
 #include "base/log.h"
 #include "ckd/image.h"
 #include "host/decision.h"
+#include "host/online_registry.h"
 #include "host/runtime.h"
 #include "host/ucb.h"
 #include "intercept/dirty_bitmap.h"
@@ -210,6 +212,7 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   sys->table_->slots[sys->slot_].pid.store(::getpid());
   sys->table_->slots[sys->slot_].start_time.store(::time(nullptr));
   sys->RecoverOrphans(sys->slot_);
+  sys->FollowMovedVolumes();
   return sys;
 }
 
@@ -554,6 +557,57 @@ void System::RecoverOrphans(int fresh_slot) {
     u->context_seq.fetch_add(1);
     Log()->warn("{}: PAS199W unit {} intercept of a dead process removed; followed decision {}", name_, unit,
                 DecisionName(d));
+  }
+}
+
+void System::FollowMovedVolumes() {
+  for (uint32_t i = 0; i < table_->unit_count; ++i) {
+    UnitControlBlock* u = table_->ucb(i);
+    const uint16_t devnum = u->devnum;
+    // A chain of swaps (A moved to B, B moved to C) is followed to its end;
+    // the bound guards against a marker loop.
+    std::vector<std::string> seen;
+    for (int hop = 0; hop < kMaxFollows; ++hop) {
+      std::string path;
+      {
+        UcbLock lock(u);
+        path = Str(u->image_path, kPathMax);
+      }
+      auto m = ReadMarker(path);
+      if (!m.ok() || !m->moved || m->target_image.empty()) break;
+      seen.push_back(path);
+      if (std::find(seen.begin(), seen.end(), m->target_image) != seen.end()) {
+        Log()->error("{}: unit {}: the moved markers of {} and {} form a loop; the unit is left on {}", name_,
+                     Hex4(devnum), path, m->target_image, path);
+        break;
+      }
+      auto registered = SystemRegistered(path, name_);
+      if (!registered.ok() || *registered) break;
+      auto q = Quiesce(devnum, 1'000'000);
+      if (!q.ok()) break;  // a participant of this system holds it: it follows the swap itself
+      pas::Status s = pas::Status::Ok();
+      bool moved = false;
+      {
+        std::string now;
+        {
+          UcbLock lock(u);
+          now = Str(u->image_path, kPathMax);
+        }
+        if (now == path) {
+          s = SwitchImage(devnum, m->target_image);
+          moved = s.ok();
+        }
+      }
+      (void)Resume(devnum);
+      if (!s.ok()) {
+        Log()->error("{}: unit {}: following the swap of {} to {}: {}", name_, Hex4(devnum), path,
+                     m->target_image, s.ToString());
+        break;
+      }
+      if (moved)
+        Log()->info("{}: PAS248I unit {} follows its volume from {} to {}", name_, Hex4(devnum), path,
+                    m->target_image);
+    }
   }
 }
 

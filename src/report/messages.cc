@@ -524,6 +524,13 @@ constexpr MessageDef kMessages[] = {
                     "paced and by how much (PAS238W). The final copy under quiesce is bounded "
                     "by the last set.",
      .action = "None."},
+    {.id = "PAS248I",
+     .text = "UNIT {unit} FOLLOWS ITS VOLUME FROM {source} TO {target}",
+     .explanation = "The volume was swapped while no process of this system had the unit open, "
+                    "so the swap job did not wait for this system. The unit table still named the "
+                    "old source; the first pas process of the system that attached afterwards "
+                    "pointed the unit at the target recorded in the source's online registry.",
+     .action = "None: the unit uses the volume's new device."},
     {.id = "PAS250I",
      .text = "VOL={volser} {phase} PASS {pass} {percent}% ({done} OF {total} TRACKS), {dirty} "
              "UPDATED, {rate} MB/S, ETA {eta}",

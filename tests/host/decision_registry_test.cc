@@ -162,5 +162,84 @@ TEST(OnlineRegistry, FrozenOpenWaitsThenFollowsSwap) {
   ::unsetenv("PAS_RUNTIME_DIR");
 }
 
+// A unit whose volume was swapped while no process of its system had it
+// online still names the old image in the unit table; the next process of
+// the system that attaches points it at the target (a chain of swaps is
+// followed to its end), so `pas display` and the I/O agree with the swap.
+TEST(OnlineRegistry, AttachFollowsMovedVolumes) {
+  ScratchDir dir;
+  ::setenv("PAS_RUNTIME_DIR", (dir / "run").c_str(), 1);
+  std::string a = dir / "a.ckd", b = dir / "b.ckd", c = dir / "c.ckd";
+  ASSERT_OK(MakeVolume(a));
+  ASSERT_OK(MakeVolume(b));
+  ASSERT_OK(MakeVolume(c));
+  const SystemConfig config = MakeConfig("SYSD", {{0x0400, a}});
+  {
+    auto sys = System::Attach(config);
+    ASSERT_OK(sys);
+    EXPECT_EQ(a, (*sys)->Status(0x0400)->image_path);
+  }
+  ASSERT_OK(MarkMoved(a, b));
+  ASSERT_OK(MarkMoved(b, c));
+  auto sys = System::Attach(config);
+  ASSERT_OK(sys);
+  auto st = (*sys)->Status(0x0400);
+  ASSERT_OK(st);
+  EXPECT_EQ(c, st->image_path);
+  EXPECT_FALSE(st->quiesced);
+  auto io = UnitIo::Open(**sys, 0x0400);
+  ASSERT_OK(io);
+  EXPECT_EQ(c, io->image_path());
+  ::unsetenv("PAS_RUNTIME_DIR");
+}
+
+// A unit a live process of the system still has open on the old image is
+// left to that system's participant: Attach does not move it.
+TEST(OnlineRegistry, AttachLeavesUnitsInUse) {
+  ScratchDir dir;
+  ::setenv("PAS_RUNTIME_DIR", (dir / "run").c_str(), 1);
+  std::string a = dir / "a.ckd", b = dir / "b.ckd";
+  ASSERT_OK(MakeVolume(a));
+  ASSERT_OK(MakeVolume(b));
+  const SystemConfig config = MakeConfig("SYSE", {{0x0500, a}});
+  auto first = System::Attach(config);
+  ASSERT_OK(first);
+  auto io = UnitIo::Open(**first, 0x0500);
+  ASSERT_OK(io);
+  ASSERT_OK(MarkMoved(a, b));
+  auto second = System::Attach(config);
+  ASSERT_OK(second);
+  EXPECT_EQ(a, (*second)->Status(0x0500)->image_path);
+  ::unsetenv("PAS_RUNTIME_DIR");
+}
+
+// Moved markers that form a loop (a volume swapped back onto an image it
+// once left, whose old marker was not cleared) end in an error, not a hang;
+// ClearMoved (the job does it at the commit of a swap onto an image)
+// removes the stale marker.
+TEST(OnlineRegistry, MarkerLoopIsAnErrorAndClearMovedEndsIt) {
+  ScratchDir dir;
+  ::setenv("PAS_RUNTIME_DIR", (dir / "run").c_str(), 1);
+  std::string a = dir / "a.ckd", b = dir / "b.ckd";
+  ASSERT_OK(MakeVolume(a));
+  ASSERT_OK(MakeVolume(b));
+  ASSERT_OK(MarkMoved(a, b));
+  ASSERT_OK(MarkMoved(b, a));
+  const SystemConfig config = MakeConfig("SYSF", {{0x0600, a}});
+  auto sys = System::Attach(config);
+  ASSERT_OK(sys);
+  auto io = UnitIo::Open(**sys, 0x0600);
+  ASSERT_FALSE(io.ok());
+  EXPECT_TRUE(io.status().IsCorruption()) << io.status().ToString();
+  EXPECT_NE(std::string::npos, io.status().message().find("PAS197E")) << io.status().ToString();
+  ASSERT_OK(ClearMoved(b));
+  EXPECT_FALSE(ReadMarker(b)->moved);
+  ASSERT_OK(ClearMoved(dir / "never-registered.ckd"));
+  auto again = UnitIo::Open(**sys, 0x0600);
+  ASSERT_OK(again);
+  EXPECT_EQ(b, again->image_path());
+  ::unsetenv("PAS_RUNTIME_DIR");
+}
+
 }  // namespace
 }  // namespace pas::host

@@ -40,6 +40,12 @@ const KillCase kCases[] = {
     {"WriterOfJobSystemDuringSwap", Who::kWriterA, "host.write_in_flight:300", Expect::kSwap},
     {"WriterOfMonitorSystemBeforeSwap", Who::kWriterB, "host.write_in_flight:1", Expect::kSwap},
     {"WriterOfMonitorSystemDuringSwap", Who::kWriterB, "host.write_in_flight:300", Expect::kSwap},
+    // SYSB's monitor dies at once and SYSB's application ends after the job
+    // listed SYSB but before it joined: no process of SYSB has the source
+    // online, so it is not waited for and the swap commits; SYSB's unit
+    // must follow the volume (found by the soak, seed 20261122).
+    {.name = "MonitorGoneAndSystemIdleAtJoin", .who = Who::kMonitor, .expect = Expect::kSwap, .delay_ms = 1,
+     .job_waits_for_b = true},
 };
 
 class KillMatrixTest : public KillScenario, public ::testing::WithParamInterface<KillCase> {};

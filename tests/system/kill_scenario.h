@@ -18,6 +18,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "ckd/vtoc.h"
@@ -34,6 +36,10 @@ struct KillCase {
   std::string point;       // PAS_FAULT_POINT value; "" with delay_ms for a timed SIGKILL
   Expect expect = Expect::kEither;
   int delay_ms = 0;        // timed SIGKILL of `who` this long after the job started
+  // The job stops (SIGSTOP) right after it announced the swap and listed the
+  // systems, and continues only when SYSB's workload has ended: SYSB is in
+  // the list but no process of it has the source online at the join.
+  bool job_waits_for_b = false;
 };
 
 // Names the case in test listings (instead of a dump of its bytes).
@@ -80,6 +86,29 @@ class KillScenario : public SwapFixture {
 
   static std::string Deck(const std::string& target) {
     return "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM1887,SWAPUNIT=" + target + "\n";
+  }
+
+  // True when every thread of `pid` is stopped (the state of the process
+  // alone is its main thread's: the thread that hit the fault point is the
+  // one that must be stopped).
+  static bool Stopped(int pid) {
+    std::error_code ec;
+    int threads = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::ifstream in(e.path() / "stat");
+      std::string s((std::istreambuf_iterator<char>(in)), {});
+      auto p = s.rfind(')');
+      if (p == std::string::npos || p + 2 >= s.size() || s[p + 2] != 'T') return false;
+      ++threads;
+    }
+    return !ec && threads > 0;
+  }
+  static bool WaitStopped(int pid) {
+    for (int i = 0; i < 600; ++i) {
+      if (Stopped(pid)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
   }
 
   UnitView View(const std::string& cfg, const std::string& unit) {
@@ -171,12 +200,17 @@ class KillScenario : public SwapFixture {
     wa_ = StartWorkload(true, point(Who::kWriterA), 3);
     wb_ = StartWorkload(false, point(Who::kWriterB), 3);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    auto job = StartJob("B887", point(Who::kJob), "job");
+    auto job = StartJob("B887", c.job_waits_for_b ? "job.announce:1:stop" : point(Who::kJob), "job");
     if (c.delay_ms > 0 && c.who != Who::kNone) {
       std::this_thread::sleep_for(std::chrono::milliseconds(c.delay_ms));
       Child* victim = c.who == Who::kJob ? job.get() : c.who == Who::kMonitor ? mon_.get()
                       : c.who == Who::kWriterA ? wa_.get() : wb_.get();
       if (victim->Running()) victim->Kill(SIGKILL);
+    }
+    if (c.job_waits_for_b) {
+      if (!WaitStopped(job->pid())) fail("the job did not stop after the announce");
+      wb_->Wait(60);
+      job->Kill(SIGCONT);
     }
     int jrc = job->Wait(60);
     int arc = wa_->Wait(60), brc = wb_->Wait(60);
@@ -194,6 +228,8 @@ class KillScenario : public SwapFixture {
       default: break;
     }
     if (jrc == -1) fail("the job hung");
+    if (c.job_waits_for_b && job->Stdout().find("WAITING FOR 2 SYSTEM(S)") == std::string::npos)
+      fail("SYSB was not in the job's list of systems to wait for");
     if (c.who != Who::kWriterA && arc != 0) fail("workload SYSA failed: rc " + std::to_string(arc));
     if (c.who != Who::kWriterB && brc != 0) fail("workload SYSB failed: rc " + std::to_string(brc));
     if (c.who != Who::kJob && jrc != 0 && jrc != 8) fail("job ended with rc " + std::to_string(jrc));

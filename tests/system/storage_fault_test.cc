@@ -34,29 +34,6 @@ class StorageFaultTest : public KillScenario {
     return Start({"run", deck, "--config", cfg_a_}, "job", e);
   }
 
-  // True when every thread of `pid` is stopped (the state of the process
-  // alone is its main thread's: the thread that hit the fault point is the
-  // one that must be stopped).
-  static bool Stopped(int pid) {
-    std::error_code ec;
-    int threads = 0;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-      std::ifstream in(e.path() / "stat");
-      std::string s((std::istreambuf_iterator<char>(in)), {});
-      auto p = s.rfind(')');
-      if (p == std::string::npos || p + 2 >= s.size() || s[p + 2] != 'T') return false;
-      ++threads;
-    }
-    return !ec && threads > 0;
-  }
-  static bool WaitStopped(int pid) {
-    for (int i = 0; i < 600; ++i) {
-      if (Stopped(pid)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
   // Waits for the job and the workloads; returns the job's output.
   std::string Finish(std::unique_ptr<Child>& job, int* rc) {
     *rc = job->Wait(90);

@@ -35,7 +35,7 @@ class SwapFixture : public ::testing::Test {
  protected:
   SwapFixture() {
     env_ = {"PAS_RUNTIME_DIR=" + (dir_ / "runtime"), "PAS_STATE_DIR=" + (dir_ / "state"), "PAS_CONFIG=",
-            "PAS_LOG_LEVEL=warn", "PAS_FAULT_POINT="};
+            "PAS_LOG_LEVEL=" + std::string(std::getenv("PAS_TEST_LOG_LEVEL") ? std::getenv("PAS_TEST_LOG_LEVEL") : "warn"), "PAS_FAULT_POINT="};
   }
 
   // A volume with a VTOC, two data sets holding records and PAS.WORKLOAD.
