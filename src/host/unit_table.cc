@@ -564,6 +564,9 @@ void System::FollowMovedVolumes() {
   for (uint32_t i = 0; i < table_->unit_count; ++i) {
     UnitControlBlock* u = table_->ucb(i);
     const uint16_t devnum = u->devnum;
+    // An offline unit does not use its volume (a swap's target unit stays
+    // on its image); it follows when varied online and opened.
+    if (u->online.load() == 0) continue;
     // A chain of swaps (A moved to B, B moved to C) is followed to its end;
     // the bound guards against a marker loop.
     std::vector<std::string> seen;

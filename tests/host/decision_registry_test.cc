@@ -173,11 +173,14 @@ TEST(OnlineRegistry, AttachFollowsMovedVolumes) {
   ASSERT_OK(MakeVolume(a));
   ASSERT_OK(MakeVolume(b));
   ASSERT_OK(MakeVolume(c));
-  const SystemConfig config = MakeConfig("SYSD", {{0x0400, a}});
+  // 0401 is an offline unit on b (a swap's target unit): it does not use
+  // the volume and stays where it is.
+  const SystemConfig config = MakeConfig("SYSD", {{0x0400, a}, {0x0401, b}});
   {
     auto sys = System::Attach(config);
     ASSERT_OK(sys);
     EXPECT_EQ(a, (*sys)->Status(0x0400)->image_path);
+    ASSERT_OK((*sys)->Vary(0x0401, false));
   }
   ASSERT_OK(MarkMoved(a, b));
   ASSERT_OK(MarkMoved(b, c));
@@ -187,6 +190,7 @@ TEST(OnlineRegistry, AttachFollowsMovedVolumes) {
   ASSERT_OK(st);
   EXPECT_EQ(c, st->image_path);
   EXPECT_FALSE(st->quiesced);
+  EXPECT_EQ(b, (*sys)->Status(0x0401)->image_path);
   auto io = UnitIo::Open(**sys, 0x0400);
   ASSERT_OK(io);
   EXPECT_EQ(c, io->image_path());
