@@ -11,6 +11,7 @@
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "host/config.h"
+#include "pas/system_arg.h"
 #include "host/unit_table.h"
 #include "pas/command.h"
 
@@ -53,18 +54,10 @@ int DisplayCommand(int argc, char** argv) {
     }
     units = *r;
   }
-  auto path = host::ResolveConfigPath(config_path);
-  auto config = path.ok() ? host::LoadSystemConfig(*path) : Result<host::SystemConfig>(path.status());
-  if (!config.ok()) {
-    std::fprintf(stderr, "PAS171E %s\n", config.status().message().c_str());
-    return 12;
-  }
-  auto system = host::System::Attach(*config);
-  if (!system.ok()) {
-    std::fprintf(stderr, "PAS171E SYSTEM %s: %s\n", config->name.c_str(),
-                 system.status().message().c_str());
-    return 12;
-  }
+  auto config = LoadConfigOrReport(config_path);
+  if (!config) return 12;
+  auto system = AttachOrReport(*config);
+  if (!system) return 12;
   std::time_t now = std::time(nullptr);
   char when[16];
   std::strftime(when, sizeof when, "%H.%M.%S", std::localtime(&now));
@@ -72,9 +65,9 @@ int DisplayCommand(int argc, char** argv) {
   std::printf("%-4s %-4s %-7s %-6s %-10s %-9s %-8s %-3s %-5s %s\n", "UNIT", "TYPE", "STATUS",
               "VOLSER", "VOLSTATE", "INTERCEPT", "QUIESCED", "GEN", "DIRTY", "IMAGE");
   int shown = 0;
-  for (uint16_t devnum : (*system)->Devnums()) {
+  for (uint16_t devnum : system->Devnums()) {
     if (devnum < units.first || devnum > units.second) continue;
-    auto st = (*system)->Status(devnum);
+    auto st = system->Status(devnum);
     if (!st.ok()) continue;
     ++shown;
     std::string status = st->online ? "O" : "OFFLINE";

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "host/config.h"
+#include "pas/system_arg.h"
 #include "host/unit_table.h"
 #include "pas/command.h"
 
@@ -63,25 +64,17 @@ int InterceptCommand(int argc, char** argv) {
     std::fprintf(stderr, "PAS170E intercept: '%s' is not a device number\n", unit.c_str());
     return 12;
   }
-  auto path = host::ResolveConfigPath(config_path);
-  auto config = path.ok() ? host::LoadSystemConfig(*path) : Result<host::SystemConfig>(path.status());
-  if (!config.ok()) {
-    std::fprintf(stderr, "PAS171E %s\n", config.status().message().c_str());
-    return 12;
-  }
+  auto config = LoadConfigOrReport(config_path);
+  if (!config) return 12;
   const std::string name = host::FormatDevnum(*devnum);
   if (!config->FindUnit(*devnum)) {
     std::fprintf(stderr, "PAS172E UNIT %s IS NOT DEFINED IN %s\n", name.c_str(),
                  config->path.c_str());
     return 12;
   }
-  auto system = host::System::Attach(*config);
-  if (!system.ok()) {
-    std::fprintf(stderr, "PAS171E SYSTEM %s: %s\n", config->name.c_str(),
-                 system.status().message().c_str());
-    return 12;
-  }
-  host::System& sys = **system;
+  auto system = AttachOrReport(*config);
+  if (!system) return 12;
+  host::System& sys = *system;
   const int64_t timeout_us = static_cast<int64_t>(timeout_s * 1e6);
   auto fail = [&](const Status& s) {
     std::printf("PAS184E UNIT %s %s FAILED ON SYSTEM %s: %s\n", name.c_str(), action.c_str(),

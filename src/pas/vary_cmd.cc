@@ -8,6 +8,7 @@
 #include <string>
 
 #include "host/config.h"
+#include "pas/system_arg.h"
 #include "host/unit_table.h"
 #include "pas/command.h"
 
@@ -48,18 +49,10 @@ int VaryCommand(int argc, char** argv) {
     std::fprintf(stderr, "PAS170E vary: '%s' is not a unit or unit range\n", range.c_str());
     return 12;
   }
-  auto path = host::ResolveConfigPath(config_path);
-  auto config = path.ok() ? host::LoadSystemConfig(*path) : Result<host::SystemConfig>(path.status());
-  if (!config.ok()) {
-    std::fprintf(stderr, "PAS171E %s\n", config.status().message().c_str());
-    return 12;
-  }
-  auto system = host::System::Attach(*config);
-  if (!system.ok()) {
-    std::fprintf(stderr, "PAS171E SYSTEM %s: %s\n", config->name.c_str(),
-                 system.status().message().c_str());
-    return 12;
-  }
+  auto config = LoadConfigOrReport(config_path);
+  if (!config) return 12;
+  auto system = AttachOrReport(*config);
+  if (!system) return 12;
   const bool online = state == "online";
   int done = 0, failed = 0;
   for (uint32_t d = units->first; d <= units->second; ++d) {
@@ -73,7 +66,7 @@ int VaryCommand(int argc, char** argv) {
       }
       continue;  // ranges cover the configured units inside them
     }
-    Status s = (*system)->Vary(devnum, online);
+    Status s = system->Vary(devnum, online);
     if (!s.ok()) {
       std::printf("PAS184E UNIT %s NOT VARIED %s: %s\n", name.c_str(), online ? "ONLINE" : "OFFLINE",
                   s.message().c_str());

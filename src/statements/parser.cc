@@ -141,24 +141,6 @@ constexpr OperandName kOperandNames[] = {
     {"WTOR", OperandKind::kIgnored},
 };
 
-const char* CanonicalName(OperandKind k) {
-  switch (k) {
-    case OperandKind::kType: return "TYPE";
-    case OperandKind::kMaxTasks: return "MAXTASKS";
-    case OperandKind::kLargerSize: return "LARGERSIZE";
-    case OperandKind::kNonResponding: return "NONRESPONDING";
-    case OperandKind::kCheckTarget: return "CHECKTARGET";
-    case OperandKind::kStopAfter: return "STOPAFTER";
-    case OperandKind::kDynMon: return "DYNMON";
-    case OperandKind::kDuration: return "DURATION";
-    case OperandKind::kVol: return "VOL";
-    case OperandKind::kSwapUnit: return "SWAPUNIT";
-    case OperandKind::kSystem: return "SYSTEM";
-    case OperandKind::kIgnored: return "";
-  }
-  return "";
-}
-
 std::optional<OperandKind> LookupOperand(const std::string& kw) {
   for (const OperandName& n : kOperandNames) {
     if (n.name == kw) return n.kind;
