@@ -35,7 +35,7 @@ for kind in "${kinds[@]}"; do
   if ! cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAS_SANITIZE="$kind" \
         -DPAS_BUILD_BENCH=OFF >"$dir/configure.log" 2>&1 ||
      ! cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1; then
-    tail -40 "$dir/configure.log" "$dir/build.log" >&2
+    tail -n 40 "$dir/configure.log" "$dir/build.log" >&2
     result[$kind]="BUILD FAILED"
     status=1
     continue
