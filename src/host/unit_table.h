@@ -149,9 +149,9 @@ class System {
   // intercepts whose installing process died while its unit was not
   // quiesced (recording SOURCE when no decision exists). Never blocks long.
   void RecoverOrphans(int fresh_slot);
-  // Run by Attach: an online unit whose image was swapped away while no process of
-  // this system had it online (the job does not wait for such a system)
-  // still names the old source; it is pointed at the target the image's
+  // Run by Attach: an online unit whose image was swapped away while no
+  // process of this system had it online (the job does not wait for such a
+  // system) still names the old source; it is pointed at the target the image's
   // registry marks it moved to (following a chain of swaps), under the
   // quiesce, so `pas display` and every later open agree with the swap.
   // Units a live process of this system still has open on the old image
