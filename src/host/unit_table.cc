@@ -65,6 +65,17 @@ class UcbLock {
   pthread_mutex_t* m_;
 };
 
+// Removes the intercept and the swap context of a unit whose participant
+// died (the caller holds the UCB mutex); I/O processes see the context
+// sequence change and drop a pre-opened target that is no longer wanted.
+void DropSwapContext(UnitControlBlock* u) {
+  u->intercept.store(0, std::memory_order_seq_cst);
+  Put(u->decision_path, kPathMax, "");
+  Put(u->target_image, kPathMax, "");
+  Put(u->job_id, sizeof u->job_id, "");
+  u->context_seq.fetch_add(1);
+}
+
 size_t Align(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
 size_t TableSize(size_t units) {
@@ -493,11 +504,7 @@ pas::Status System::RecoverDeadHolder(UnitControlBlock* u, int dead_slot) {
       u->tracks.store(img->tracks());
       u->generation.fetch_add(1, std::memory_order_seq_cst);
     }
-    u->intercept.store(0, std::memory_order_seq_cst);
-    Put(u->decision_path, kPathMax, "");
-    Put(u->target_image, kPathMax, "");
-    Put(u->job_id, sizeof u->job_id, "");
-    u->context_seq.fetch_add(1);
+    DropSwapContext(u);
     Log()->warn("{}: PAS199W unit {} quiesce holder died; followed decision {}", name_, unit,
                 DecisionName(*d));
   } else {
@@ -550,11 +557,7 @@ void System::RecoverOrphans(int fresh_slot) {
       Log()->warn("{}: unit {}: orphaned intercept of a committed swap left in place", name_, unit);
       continue;
     }
-    u->intercept.store(0, std::memory_order_seq_cst);
-    Put(u->decision_path, kPathMax, "");
-    Put(u->target_image, kPathMax, "");
-    Put(u->job_id, sizeof u->job_id, "");
-    u->context_seq.fetch_add(1);
+    DropSwapContext(u);
     Log()->warn("{}: PAS199W unit {} intercept of a dead process removed; followed decision {}", name_, unit,
                 DecisionName(d));
   }
@@ -569,13 +572,13 @@ void System::FollowMovedVolumes() {
     if (u->online.load() == 0) continue;
     // A chain of swaps (A moved to B, B moved to C) is followed to its end;
     // the bound guards against a marker loop.
+    auto current = [u] {
+      UcbLock lock(u);
+      return Str(u->image_path, kPathMax);
+    };
     std::vector<std::string> seen;
     for (int hop = 0; hop < kMaxFollows; ++hop) {
-      std::string path;
-      {
-        UcbLock lock(u);
-        path = Str(u->image_path, kPathMax);
-      }
+      const std::string path = current();
       auto m = ReadMarker(path);
       if (!m.ok() || !m->moved || m->target_image.empty()) break;
       seen.push_back(path);
@@ -586,21 +589,10 @@ void System::FollowMovedVolumes() {
       }
       auto registered = SystemRegistered(path, name_);
       if (!registered.ok() || *registered) break;
-      auto q = Quiesce(devnum, 1'000'000);
-      if (!q.ok()) break;  // a participant of this system holds it: it follows the swap itself
-      pas::Status s = pas::Status::Ok();
-      bool moved = false;
-      {
-        std::string now;
-        {
-          UcbLock lock(u);
-          now = Str(u->image_path, kPathMax);
-        }
-        if (now == path) {
-          s = SwitchImage(devnum, m->target_image);
-          moved = s.ok();
-        }
-      }
+      if (!Quiesce(devnum, 1'000'000).ok()) break;  // a participant of this system holds it: it follows itself
+      // An open of this system may have followed the marker meanwhile.
+      const bool moved = current() == path;
+      pas::Status s = moved ? SwitchImage(devnum, m->target_image) : pas::Status::Ok();
       (void)Resume(devnum);
       if (!s.ok()) {
         Log()->error("{}: unit {}: following the swap of {} to {}: {}", name_, Hex4(devnum), path,

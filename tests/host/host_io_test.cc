@@ -21,22 +21,11 @@ using testing::TrackWith;
 using testing::WaitChild;
 using testing::WaitFor;
 
-constexpr uint16_t kUnit = 0x1887;
+constexpr uint16_t kUnit = testing::kTestUnit;
 
-class HostIoTest : public ::testing::Test {
+class HostIoTest : public testing::OneUnitSystemTest {
  protected:
-  void SetUp() override {
-    if (const char* child_image = std::getenv("PAS_HOST_TEST_IMAGE"); child_image != nullptr) {
-      // A re-executed child: the parent's runtime directory and volume.
-      image_ = child_image;
-    } else {
-      ::setenv("PAS_RUNTIME_DIR", (dir_ / "run").c_str(), 1);
-      image_ = dir_ / "vol.ckd";
-      ASSERT_OK(MakeVolume(image_));
-    }
-    config_ = MakeConfig("TESTSYS", {{kUnit, image_}});
-  }
-  void TearDown() override { ::unsetenv("PAS_RUNTIME_DIR"); }
+  HostIoTest() : OneUnitSystemTest("TESTSYS") {}
 
   // The byte all of R1 on `track` of `image` holds (-1: no R1).
   int FillOf(const std::string& image, uint32_t track) {
@@ -50,10 +39,6 @@ class HostIoTest : public ::testing::Test {
       if (r.rec == 1 && !r.data.empty()) return r.data[0];
     return -1;
   }
-
-  ScratchDir dir_;
-  std::string image_;
-  SystemConfig config_;
 };
 
 TEST_F(HostIoTest, ReadWriteRecordAndFormat) {

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "ckd/image.h"
 #include "ckd/track.h"
 #include "ckd/volume.h"
@@ -45,6 +47,32 @@ inline SystemConfig MakeConfig(const std::string& name,
   }
   return c;
 }
+
+// A fixture: one formatted 3390 volume as unit kTestUnit of system
+// `system_name`, with the runtime directory in a scratch directory. A
+// re-executed child (PAS_HOST_TEST_IMAGE set) reuses its parent's volume
+// and runtime directory.
+inline constexpr uint16_t kTestUnit = 0x1887;
+class OneUnitSystemTest : public ::testing::Test {
+ protected:
+  explicit OneUnitSystemTest(std::string system_name) : system_name_(std::move(system_name)) {}
+  void SetUp() override {
+    if (const char* child_image = std::getenv("PAS_HOST_TEST_IMAGE"); child_image != nullptr) {
+      image_ = child_image;
+    } else {
+      ::setenv("PAS_RUNTIME_DIR", (dir_ / "run").c_str(), 1);
+      image_ = dir_ / "vol.ckd";
+      ASSERT_OK(MakeVolume(image_));
+    }
+    config_ = MakeConfig(system_name_, {{kTestUnit, image_}});
+  }
+  void TearDown() override { ::unsetenv("PAS_RUNTIME_DIR"); }
+
+  std::string system_name_;
+  ::pas::testing::ScratchDir dir_;
+  std::string image_;
+  SystemConfig config_;
+};
 
 // A track image for `track` holding one 64-byte record R1 whose bytes are
 // all `fill`.

@@ -28,25 +28,11 @@ using testing::TrackWith;
 using testing::WaitChild;
 using testing::WaitFor;
 
-constexpr uint16_t kUnit = 0x1887;
+constexpr uint16_t kUnit = testing::kTestUnit;
 
-class PacingTest : public ::testing::Test {
+class PacingTest : public testing::OneUnitSystemTest {
  protected:
-  void SetUp() override {
-    if (const char* child_image = std::getenv("PAS_HOST_TEST_IMAGE"); child_image != nullptr) {
-      image_ = child_image;
-    } else {
-      ::setenv("PAS_RUNTIME_DIR", (dir_ / "run").c_str(), 1);
-      image_ = dir_ / "vol.ckd";
-      ASSERT_OK(MakeVolume(image_));
-    }
-    config_ = MakeConfig("PACESYS", {{kUnit, image_}});
-  }
-  void TearDown() override { ::unsetenv("PAS_RUNTIME_DIR"); }
-
-  ScratchDir dir_;
-  std::string image_;
-  SystemConfig config_;
+  PacingTest() : OneUnitSystemTest("PACESYS") {}
 };
 
 TEST_F(PacingTest, WritesArePacedOnlyWhileTheInterceptIsInstalled) {
