@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "ckd/track.h"
 #include "host/decision.h"
+#include "host/io_path.h"
 #include "host/pacing.h"
 #include "host/ucb.h"
 #include "intercept/dirty_bitmap.h"
@@ -31,13 +32,71 @@ constexpr int64_t kGatePollUs = 50'000;  // re-check the quiesce holder's livene
 
 }  // namespace
 
+void PublishInflight(UnitControlBlock* ucb, InflightSlot* slot, uint32_t state) {
+  ++slot->seq;
+  ucb->inflight[slot->slot].store((uint64_t{slot->seq} << 32) | state, std::memory_order_seq_cst);
+}
+
+int64_t PassQuiesceGate(System& system, UnitControlBlock* ucb, InflightSlot* slot, uint32_t state,
+                        void (*after_wait)(void*), void* arg) {
+  int64_t waited = 0;
+  for (;;) {
+    PublishInflight(ucb, slot, state);                            // (1)
+    uint32_t q = ucb->quiesce.load(std::memory_order_seq_cst);    // (2)
+    if (q == 0) return waited;
+    PublishInflight(ucb, slot, 0);
+    ucb->drain_seq.fetch_add(1, std::memory_order_seq_cst);
+    intercept::FutexWake(&ucb->drain_seq);
+    const int64_t start = MonotonicMicros();
+    while ((q = ucb->quiesce.load(std::memory_order_seq_cst)) != 0) {
+      auto r = intercept::FutexWait(&ucb->quiesce, q, kGatePollUs);
+      if (r == intercept::FutexWaitResult::kTimedOut && !system.SlotAlive(static_cast<int>(q) - 1)) {
+        Status s = system.RecoverDeadHolder(ucb);
+        if (!s.ok()) Logger("host")->error("{}: unit {}: {}", system.name(), Hex4(ucb->devnum), s.ToString());
+      }
+    }
+    waited = std::max(waited, MonotonicMicros() - start);
+    if (after_wait != nullptr) after_wait(arg);
+  }
+}
+
+void LeaveIo(UnitControlBlock* ucb, InflightSlot* slot) {
+  PublishInflight(ucb, slot, 0);
+  if (ucb->quiesce.load(std::memory_order_seq_cst) != 0) {
+    ucb->drain_seq.fetch_add(1, std::memory_order_seq_cst);
+    intercept::FutexWake(&ucb->drain_seq);
+  }
+}
+
+bool InterceptInstalled(const UnitControlBlock* ucb) { return ucb->intercept.load(std::memory_order_seq_cst) != 0; }
+
+void MarkDirty(System& system, UnitControlBlock* ucb, uint32_t track) {
+  DirtyTrackBitmap(system.table()->bitmap(ucb), kBitmapTracks).Mark(track);
+}
+
+// One relaxed load when not pacing. A pace whose setter died is cleared,
+// not applied.
+int64_t PaceAfterWrite(System& system, UnitControlBlock* ucb) {
+  uint32_t word = ucb->pace.load(std::memory_order_relaxed);
+  if (word == 0 || ucb->intercept.load(std::memory_order_relaxed) == 0) return 0;
+  const int64_t us = LivePace(system, word);
+  if (us == 0) {
+    ucb->pace.compare_exchange_strong(word, 0);
+    return 0;
+  }
+  const int64_t start = MonotonicMicros();
+  ::usleep(static_cast<useconds_t>(us));
+  return MonotonicMicros() - start;
+}
+
+pthread_mutex_t* TrackStripe(UnitControlBlock* ucb, uint32_t track) { return &ucb->stripes[track % kStripes]; }
+
 struct UnitIo::State {
   System* system = nullptr;
   UnitControlBlock* ucb = nullptr;
   uint16_t devnum = 0;
-  int slot = -1;
+  InflightSlot io;  // our I/O slot's in-flight word
   int slot_fd = -1;
-  uint32_t seq = 0;  // high half of our in-flight word
   uint32_t generation = 0;
   uint32_t context_seq = 0;
   std::optional<ckd::CkdImage> image;
@@ -47,18 +106,13 @@ struct UnitIo::State {
   IoStats stats;
 
   ~State() {
-    if (ucb != nullptr && slot >= 0) Publish(0);
-    if (system != nullptr) system->ReleaseSlot(slot, slot_fd);
+    if (ucb != nullptr && io.slot >= 0) Publish(0);
+    if (system != nullptr) system->ReleaseSlot(io.slot, slot_fd);
   }
 
   // Stores our in-flight word with a fresh sequence number (seq_cst: see
   // the ordering argument in doc/host-io.md).
-  void Publish(uint32_t state) {
-    ++seq;
-    ucb->inflight[slot].store((uint64_t{seq} << 32) | state, std::memory_order_seq_cst);
-  }
-
-  DirtyTrackBitmap Bitmap() { return DirtyTrackBitmap(system->table()->bitmap(ucb), kBitmapTracks); }
+  void Publish(uint32_t state) { PublishInflight(ucb, &io, state); }
 
   // (Re)opens the current image of the unit and registers in its registry.
   Status Reopen() {
@@ -110,29 +164,15 @@ struct UnitIo::State {
     if (img.ok()) preopened = std::move(img).value();
   }
 
+  static void AfterWait(void* self) { static_cast<State*>(self)->CheckContext(); }
+
   // Steps (1)-(3) of the I/O path. On OK our in-flight word is published,
   // the unit is not quiesced and `image` is the current generation's.
   Status Enter(uint32_t track, bool write) {
     CheckContext();
     const uint32_t state = (track + 1) | (write ? kInflightWrite : 0);
-    for (;;) {
-      Publish(state);                                                 // (1)
-      uint32_t q = ucb->quiesce.load(std::memory_order_seq_cst);      // (2)
-      if (q == 0) break;
-      Publish(0);
-      ucb->drain_seq.fetch_add(1, std::memory_order_seq_cst);
-      intercept::FutexWake(&ucb->drain_seq);
-      int64_t start = MonotonicMicros();
-      while ((q = ucb->quiesce.load(std::memory_order_seq_cst)) != 0) {
-        auto r = intercept::FutexWait(&ucb->quiesce, q, kGatePollUs);
-        if (r == intercept::FutexWaitResult::kTimedOut && !system->SlotAlive(static_cast<int>(q) - 1)) {
-          Status s = system->RecoverDeadHolder(ucb);
-          if (!s.ok()) Logger("host")->error("{}: unit {}: {}", system->name(), Hex4(devnum), s.ToString());
-        }
-      }
-      stats.longest_gate_wait_us = std::max(stats.longest_gate_wait_us, MonotonicMicros() - start);
-      CheckContext();
-    }
+    const int64_t waited = PassQuiesceGate(*system, ucb, &io, state, &State::AfterWait, this);  // (1), (2)
+    stats.longest_gate_wait_us = std::max(stats.longest_gate_wait_us, waited);
     if (ucb->online.load(std::memory_order_seq_cst) == 0) {
       Publish(0);
       return Status::Busy("PAS196E unit " + Hex4(devnum) + " is offline");
@@ -155,31 +195,20 @@ struct UnitIo::State {
 
   // Step (5): clear the in-flight word; wake a quiescer waiting to drain.
   void Leave() {
-    Publish(0);
-    if (ucb->quiesce.load(std::memory_order_seq_cst) != 0) {
-      ucb->drain_seq.fetch_add(1, std::memory_order_seq_cst);
-      intercept::FutexWake(&ucb->drain_seq);
-    }
+    LeaveIo(ucb, &io);
     ++stats.ios;
   }
 
-  pthread_mutex_t* Stripe(uint32_t track) { return &ucb->stripes[track % kStripes]; }
+  pthread_mutex_t* Stripe(uint32_t track) { return TrackStripe(ucb, track); }
 
   // After a write, outside Enter/Leave: the pacing delay a swap asks for
   // (host/pacing.h). One relaxed load when not pacing. A pace whose setter
   // died is cleared, not applied.
   void Pace() {
-    uint32_t word = ucb->pace.load(std::memory_order_relaxed);
-    if (word == 0 || ucb->intercept.load(std::memory_order_relaxed) == 0) return;
-    const int64_t us = LivePace(*system, word);
-    if (us == 0) {
-      ucb->pace.compare_exchange_strong(word, 0);
-      return;
-    }
-    const int64_t start = MonotonicMicros();
-    ::usleep(static_cast<useconds_t>(us));
+    const int64_t us = PaceAfterWrite(*system, ucb);
+    if (us == 0) return;
     ++stats.paced_writes;
-    stats.paced_us += MonotonicMicros() - start;
+    stats.paced_us += us;
   }
 
   // Step (4): the write itself, between Enter and Leave. Marks before the
@@ -189,10 +218,10 @@ struct UnitIo::State {
   // and after it (a harvest that took the first mark before the data was
   // in the image is followed by this one).
   Status WriteLocked(uint32_t track, std::span<const uint8_t> slot) {
-    if (ucb->intercept.load(std::memory_order_seq_cst) != 0) Bitmap().Mark(track);
+    if (InterceptInstalled(ucb)) MarkDirty(*system, ucb, track);
     FaultPoint("host.write_in_flight");
     Status s = image->WriteTrack(track, slot);
-    if (ucb->intercept.load(std::memory_order_seq_cst) != 0) Bitmap().Mark(track);
+    if (InterceptInstalled(ucb)) MarkDirty(*system, ucb, track);
     if (s.ok()) ++stats.writes;
     return s;
   }
@@ -203,7 +232,7 @@ UnitIo::UnitIo(UnitIo&&) noexcept = default;
 UnitIo& UnitIo::operator=(UnitIo&&) noexcept = default;
 UnitIo::~UnitIo() = default;
 
-Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
+Result<RegistryEntry> RegisterUnitUse(System& system, uint16_t devnum) {
   UnitControlBlock* u = system.FindUcb(devnum);
   if (u == nullptr)
     return Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + system.name());
@@ -277,13 +306,17 @@ Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
     pthread_mutex_unlock(&u->mutex);
     Logger("host")->info("{}: unit {} follows its volume to {}", system.name(), Hex4(devnum), follow);
   }
+  return std::move(*registration);
+}
 
+Result<UnitIo> UnitIo::Open(System& system, uint16_t devnum) {
+  PAS_ASSIGN_OR_RETURN(RegistryEntry registration, RegisterUnitUse(system, devnum));
   auto st = std::make_unique<State>();
   st->system = &system;
-  st->ucb = u;
+  st->ucb = system.FindUcb(devnum);
   st->devnum = devnum;
   st->registration = std::move(registration);
-  PAS_ASSIGN_OR_RETURN(st->slot, system.ClaimSlot(&st->slot_fd));
+  PAS_ASSIGN_OR_RETURN(st->io.slot, system.ClaimSlot(&st->slot_fd));
   PAS_RETURN_IF_ERROR(st->Reopen());
   return UnitIo(std::move(st));
 }

@@ -394,6 +394,45 @@ constexpr MessageDef kMessages[] = {
                     "volume was not processed; nothing was written.",
      .action = "Vary the source online on this system (`pas vary`) or run the job on a "
                "system that has it online."},
+    {.id = "PAS210E",
+     .text = "THE PAS INTERCEPT LIBRARY libpas-intercept.so WAS NOT FOUND (TRIED {paths})",
+     .explanation = "`pas exec` preloads libpas-intercept.so into the program it runs. It "
+                    "looks at $PAS_INTERCEPT_LIB, else beside the pas executable, else in "
+                    "LIBDIR/pas of the installation. The program was not started.",
+     .action = "Build or install the library (the CMake target pas_intercept_preload), or "
+               "point PAS_INTERCEPT_LIB at it."},
+    {.id = "PAS211E",
+     .text = "CANNOT RUN {command}: {reason}",
+     .explanation = "`pas exec` could not execute the program (not found, not executable). "
+                    "Exit status 12.",
+     .action = "Correct the command name or its PATH."},
+    {.id = "PAS212E",
+     .text = "PAS INTERCEPT OF SYSTEM {system}: {reason}",
+     .explanation = "The intercept inside a program started by `pas exec` could not load the "
+                    "system configuration or attach the system's unit table. When the "
+                    "configuration loaded, every open of one of its images fails (EIO) so no "
+                    "write can bypass the units; otherwise the intercept is inactive.",
+     .action = "Correct the cause named in the reason (the configuration file, the runtime "
+               "directory, a unit table of another configuration) and start the program again."},
+    {.id = "PAS213E",
+     .text = "MMAP OF THE IMAGE OF UNIT {unit} (DESCRIPTOR {fd}) REFUSED",
+     .explanation = "A program under `pas exec` tried to map an image into memory. Writes "
+                    "through a mapping cannot be tracked, so the mapping fails with ENODEV.",
+     .action = "Use read and write calls on images (Hercules does)."},
+    {.id = "PAS214E",
+     .text = "UNIT {unit}: {reason}",
+     .explanation = "A program under `pas exec` opened an image of a unit that is offline in "
+                    "its system for writing (refused with EBUSY: an offline unit may be a "
+                    "swap target), or did I/O on a unit that was varied offline (EIO). "
+                    "Read-only opens of offline units pass.",
+     .action = "Vary the unit online (`pas vary`) or open the image read-only."},
+    {.id = "PAS215E",
+     .text = "UNIT {unit}: {reason}",
+     .explanation = "The intercept could not register an image in its online registry, open "
+                    "the unit's image, follow the unit to its new image after a swap, or find "
+                    "a free I/O slot in the unit table. The open or I/O fails (EIO, EBUSY or "
+                    "EMFILE); nothing is written behind the unit's back.",
+     .action = "Correct the cause named in the reason; see `pas display` for the unit."},
     {.id = "PAS220I",
      .text = "SWAP OF VOL={volser} ANNOUNCED ON UNIT={target}; WAITING FOR {count} SYSTEM(S) "
              "TO JOIN",
