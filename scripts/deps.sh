@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liburing-dev libboost-program-options-dev
       libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev hercules
+      binutils-s390x-linux-gnu
       python3 spin clang libclang-rt-14-dev qemu-utils)
 missing=()
 for p in "${pkgs[@]}"; do

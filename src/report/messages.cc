@@ -842,6 +842,52 @@ constexpr MessageDef kMessages[] = {
      .text = "CANNOT WRITE JSON REPORT {path}: {reason}",
      .explanation = "The --json file could not be written; the printed report is complete.",
      .action = "Check the path and permissions."},
+    // PAS680-689: the test guest under Hercules (`pas guest`).
+    {.id = "PAS680E",
+     .text = "THE TEST GUEST IS NOT AVAILABLE: {reason}",
+     .explanation = "pas was built without the ESA/390 test guest because the s390x assembler "
+                    "(Debian binutils-s390x-linux-gnu) was missing at build time.",
+     .action = "Install binutils-s390x-linux-gnu (scripts/deps.sh does) and rebuild."},
+    {.id = "PAS681E",
+     .text = "THE GUEST CANNOT BE INSTALLED IN {dir}: {reason}",
+     .explanation = "`pas guest install` could not write guest.bin, guest-params.bin or guest.ins.",
+     .action = "Check that the directory exists and is writable."},
+    {.id = "PAS682I",
+     .text = "GUEST ON PORT {port}: {state}, {writes} WRITES COMPLETED, {errors} ERRORS, LONGEST WRITE "
+             "{ms} MS (AT WRITE {at}), RUN {run}",
+     .explanation = "The test guest's counters, read from the storage of the Hercules whose HTTP "
+                    "console listens on the port. A write is completed when the guest saw channel "
+                    "end and device end for it; the longest write is measured by the guest with its "
+                    "TOD clock, from its SSCH to that status.",
+     .action = "None."},
+    {.id = "PAS683I",
+     .text = "GUEST INSTALLED: DEVICE {device}, TRACKS {first}-{last}, {length}-BYTE RECORDS; START IT "
+             "WITH THE CONSOLE COMMAND: ipl {ins}",
+     .explanation = "`pas guest install` wrote the load files of the test guest.",
+     .action = "Give the ipl command to Hercules (in its HERCULES_RC script or over its console)."},
+    {.id = "PAS684E",
+     .text = "ACKNOWLEDGED GUEST WRITES ARE MISSING ON {image}: {reason}",
+     .explanation = "A track of the guest's range does not hold the last write the guest saw "
+                    "complete for it (or, with --point-in-time, the image is not the state after "
+                    "one count of writes), or the image cannot be read, or a record is torn. "
+                    "Variants of the message say which.",
+     .action = "Keep the images and the Hercules log; this is a defect if a swap ran."},
+    {.id = "PAS685I",
+     .text = "EVERY ONE OF THE {writes} WRITES THE GUEST SAW COMPLETE IS ON {image} (TRACKS {first}-{last})",
+     .explanation = "`pas guest verify` found the last completed write of every track of the range "
+                    "on the image.",
+     .action = "None."},
+    {.id = "PAS686E",
+     .text = "HERCULES CONSOLE ON PORT {port} DOES NOT ANSWER: {reason}",
+     .explanation = "No Hercules HTTP console answered on the port, or its reply held no storage "
+                    "display.",
+     .action = "Check that Hercules runs with HTTPPORT port NOAUTH in its configuration."},
+    {.id = "PAS687I",
+     .text = "{image} IS THE GUEST'S VOLUME AFTER EXACTLY {writes} WRITES (TRACKS {first}-{last})",
+     .explanation = "`pas guest verify --point-in-time` found the image to be a point-in-time copy: "
+                    "every track of the range holds what it held after the guest's write number "
+                    "{writes}, which the guest had started.",
+     .action = "None."},
     {.id = "PAS999S",
      .text = "UNDEFINED MESSAGE {id}",
      .explanation = "pas tried to issue a message that is not in its catalogue: a defect.",
@@ -941,7 +987,8 @@ std::string CatalogueMarkdown() {
       "| PAS200-299 | swap, SIMSWAP, monitor |\n"
       "| PAS300-349 | control statements, MOUNT resolution |\n"
       "| PAS400-449 | CALCDASD |\n"
-      "| PAS500-599 | history, reports |\n";
+      "| PAS500-599 | history, reports |\n"
+      "| PAS680-689 | the test guest under Hercules (`pas guest`) |\n";
   for (const MessageDef& m : kMessages) {
     out += "\n## ";
     out += m.id;
