@@ -85,6 +85,7 @@ class VolumeJob {
     cpu_start_ = CpuSeconds();
     rep_.Message("PAS200I", {{"function", st_.function}, {"volser", st_.volser},
                              {"source", st_.source_unit}, {"target", st_.target_unit}});
+    EnterPhase("VALIDATE");
     bool ok = Validate();
     phases_.validate = Since(start_us_);
     if (ok) {
@@ -137,19 +138,33 @@ class VolumeJob {
     return false;
   }
 
-  void Progress(const std::string& phase, uint64_t done, uint64_t total, uint64_t dirty) {
+  // Progress within a phase (`phase_start`: the phase or pass begins; no
+  // PAS250I then, the views outside the job are told at once).
+  void Progress(const std::string& phase, uint64_t done, uint64_t total, uint64_t dirty,
+                bool phase_start = false) {
     if (!o_.progress) return;
     report::VolumeProgress p;
     p.volser = st_.volser;
     p.source_unit = st_.source_unit;
     p.target_unit = st_.target_unit;
     p.phase = phase;
-    p.pass = std::max<uint32_t>(1, st_.passes);
+    p.pass = phase_start ? st_.passes : std::max<uint32_t>(1, st_.passes);
     p.tracks_done = done;
     p.tracks_total = total;
     p.dirty_tracks = dirty;
     p.bytes_done = copy_.bytes_read + pass_bytes_;
-    o_.progress->Update(p);
+    if (phase_start) {
+      o_.progress->Phase(p);
+    } else {
+      o_.progress->Update(p);
+    }
+  }
+  // A phase without a track count of its own (VALIDATE, JOIN, VERIFY,
+  // QUIESCE, COMMIT, SWAP, RESUME, ABORT).
+  void EnterPhase(const std::string& phase) {
+    phase_ = phase;
+    pass_total_ = 0;
+    Progress(phase, 0, 0, 0, true);
   }
 
   // --------------------------------------------------------------- validate
@@ -296,6 +311,7 @@ class VolumeJob {
     if (!Announce()) return;
     swap_start_us_ = o_.clock->NowMicros();
     int64_t t = o_.clock->NowMicros();
+    EnterPhase("JOIN");
     bool ok = Join();
     phases_.join = Since(t);
     if (ok && plan_.function == statements::Function::kSimSwapMon) {
@@ -656,6 +672,7 @@ class VolumeJob {
   // the copied tracks of both volumes, outside the quiesce.
   bool VerifyCopy() {
     int64_t t = o_.clock->NowMicros();
+    EnterPhase("VERIFY");
     auto diff = Differing(copied_set_);
     if (!diff.ok()) {
       failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
@@ -691,6 +708,7 @@ class VolumeJob {
     phase_ = "RECOPY";
     pass_total_ = n;
     st_.passes++;
+    Progress(phase_, 0, n, 0, true);
     if (!CopySet(*engine_, *set, false)) return false;
     copied_tracks_ += n;
     recopied_tracks_ += n;
@@ -755,6 +773,7 @@ class VolumeJob {
     phase_ = "COPY";
     pass_total_ = n;
     st_.passes = 1;
+    Progress(phase_, 0, n, 0, true);
     CopyStats before = copy_;
     // Copy less: a target that already carries this volume's label is most
     // likely an earlier copy of it (a SWAPDUMP, an interrupted swap): the
@@ -813,6 +832,7 @@ class VolumeJob {
       phase_ = "RECOPY";
       pass_total_ = n;
       st_.passes++;
+      Progress(phase_, 0, n, 0, true);
       const int64_t copy_start = o_.clock->NowMicros();
       if (!CopySet(*engine_, *set, false)) return false;
       const int64_t copy_us = o_.clock->NowMicros() - copy_start;
@@ -870,6 +890,7 @@ class VolumeJob {
 
   bool QuiesceAndFinalCopy() {
     int64_t t = o_.clock->NowMicros();
+    EnterPhase("QUIESCE");
     auto set = Handover(true);
     if (!set) return false;
     phases_.quiesce = Since(t);
@@ -900,6 +921,7 @@ class VolumeJob {
     phase_ = "FINAL";
     pass_total_ = n;
     st_.passes++;
+    Progress(phase_, 0, n, 0, true);
     if (n > 0 && !CopySet(*engine_, *set, true)) return false;
     if (n > 0 && !VerifyFinal(*set)) return false;
     copied_tracks_ += n;
@@ -964,6 +986,7 @@ class VolumeJob {
   }
 
   bool Commit() {
+    EnterPhase("COMMIT");
     if (plan_.function == statements::Function::kSwap && !TargetUnchanged()) return false;
     for (uint32_t i = 0; i < active_.size(); ++i) {
       if (active_[i] && !area_->ParticipantAlive(i)) {
@@ -1047,6 +1070,7 @@ class VolumeJob {
   }
 
   void Abort() {
+    EnterPhase("ABORT");
     if (announced_) {
       auto d = host::Decide(decision_path_, host::Decision::kSource);
       if (d.ok() && *d == host::Decision::kSwap) {
@@ -1068,6 +1092,7 @@ class VolumeJob {
 
   void Complete() {
     int64_t t = o_.clock->NowMicros();
+    EnterPhase(decided_ == host::Decision::kSwap ? "SWAP" : "RESUME");
     WaitFollowed();
     FaultPoint("job.swap");
     int cc = report::kCcOk;

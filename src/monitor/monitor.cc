@@ -120,7 +120,15 @@ class Monitor {
       if (w.current->failed) cc_ = std::max(cc_, report::kCcWarning);
       w.current.reset();
     }
-    if (w.done) return false;
+    if (w.done) {
+      if (!o_.dynmon) return false;
+      // DYNMON: a unit that is offline again (varied offline after it was
+      // swapped to or online) is watched again.
+      auto again = sys_->Status(w.devnum);
+      if (!again.ok() || again->online) return false;
+      w.done = false;
+      w.done_reason.clear();
+    }
     auto st = sys_->Status(w.devnum);
     if (!st.ok()) return false;
     if (st->online) {

@@ -5,7 +5,9 @@
 // source this system has online, it takes part through the same
 // Participant the job uses for its own system (engine/participant.h).
 // It ends when every watched unit has been swapped to or is no longer
-// offline (unless DYNMON), when DURATION runs out, or when stopped.
+// offline (unless DYNMON), when DURATION runs out, or when stopped. With
+// DYNMON a watched unit that goes offline again is taken up again, so a
+// monitor watching every unit (`****`) serves every later swap.
 // Protocol: doc/swap-protocol.md.
 //
 // Ownership: RunMonitor attaches to the system's unit table and owns every
@@ -25,7 +27,7 @@ namespace pas::monitor {
 
 struct MonitorOptions {
   std::vector<std::string> unit_patterns;  // "B887" or "B8**"
-  bool dynmon = false;                     // keep running after every unit is done
+  bool dynmon = false;                     // keep running; re-watch units offline again
   int duration_minutes = 0;                // 0: no limit
   int max_tasks = 100;                     // swaps taken part in at once
   report::Reporter* reporter = nullptr;    // required

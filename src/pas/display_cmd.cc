@@ -1,6 +1,7 @@
-// `pas display [UNIT[-UNIT]] [--config FILE]`: the z/OS `D U` unit status
-// display for this system, with pas columns at the right. Columns and
-// values: doc/workload.md, "pas display".
+// `pas display [UNIT[-UNIT]] [--json] [--config FILE]`: the z/OS `D U` unit
+// status display for this system, with pas columns at the right; --json
+// prints the same facts as one JSON object. Columns and values:
+// doc/workload.md, "pas display".
 #include <boost/program_options.hpp>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "pas/system_arg.h"
 #include "host/unit_table.h"
 #include "pas/command.h"
+#include "report/report.h"
 
 namespace pas::cli {
 namespace {
@@ -30,6 +32,7 @@ int DisplayCommand(int argc, char** argv) {
   std::string range, config_path;
   po::options_description opts("pas display options");
   opts.add_options()("help", "this text")("units", po::value(&range), "UNIT or UNIT-UNIT")(
+      "json", "print one JSON object")(
       "config", po::value(&config_path), "system configuration (default $PAS_CONFIG)");
   po::positional_options_description pos;
   pos.add("units", 1);
@@ -37,7 +40,7 @@ int DisplayCommand(int argc, char** argv) {
   try {
     po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
     if (vm.count("help")) {
-      std::cout << "usage: pas display [UNIT[-UNIT]] [--config FILE]\n" << opts;
+      std::cout << "usage: pas display [UNIT[-UNIT]] [--json] [--config FILE]\n" << opts;
       return 0;
     }
     po::notify(vm);
@@ -58,12 +61,19 @@ int DisplayCommand(int argc, char** argv) {
   if (!config) return 12;
   auto system = AttachOrReport(*config);
   if (!system) return 12;
+  const bool json = vm.count("json") > 0;
   std::time_t now = std::time(nullptr);
   char when[16];
   std::strftime(when, sizeof when, "%H.%M.%S", std::localtime(&now));
-  std::printf("PAS185I %s SYSTEM %s UNIT STATUS\n", when, config->name.c_str());
-  std::printf("%-4s %-4s %-7s %-6s %-10s %-9s %-8s %-3s %-5s %s\n", "UNIT", "TYPE", "STATUS",
-              "VOLSER", "VOLSTATE", "INTERCEPT", "QUIESCED", "GEN", "DIRTY", "IMAGE");
+  std::string out;
+  if (json) {
+    out = "{\"system\":" + report::JsonString(config->name) + ",\"serial\":" +
+          report::JsonString(config->cpu_serial) + ",\"units\":[";
+  } else {
+    std::printf("PAS185I %s SYSTEM %s UNIT STATUS\n", when, config->name.c_str());
+    std::printf("%-4s %-4s %-7s %-6s %-10s %-9s %-8s %-3s %-5s %s\n", "UNIT", "TYPE", "STATUS",
+                "VOLSER", "VOLSTATE", "INTERCEPT", "QUIESCED", "GEN", "DIRTY", "IMAGE");
+  }
   int shown = 0;
   for (uint16_t devnum : system->Devnums()) {
     if (devnum < units.first || devnum > units.second) continue;
@@ -80,6 +90,19 @@ int DisplayCommand(int argc, char** argv) {
       auto label = ckd::ReadVolumeLabel(*image);
       volser = label.ok() ? label->volser : (label.status().IsNotFound() ? "*NOLBL" : "*BADLBL");
     }
+    if (json) {
+      if (shown > 1) out += ",";
+      out += "{\"unit\":" + report::JsonString(host::FormatDevnum(devnum)) +
+             ",\"type\":" + report::JsonString(TypeName(st->device_type)) +
+             ",\"status\":" + report::JsonString(status) + ",\"online\":" + (st->online ? "true" : "false") +
+             ",\"volser\":" + report::JsonString(volser) + ",\"volstate\":" + report::JsonString(volstate) +
+             ",\"intercept\":" + (st->intercept ? "true" : "false") +
+             ",\"quiesced\":" + (st->quiesced ? "true" : "false") +
+             ",\"generation\":" + std::to_string(st->generation) +
+             ",\"dirty_tracks\":" + std::to_string(st->dirty_tracks) +
+             ",\"image\":" + report::JsonString(st->image_path) + "}";
+      continue;
+    }
     std::printf("%-4s %-4s %-7s %-6s %-10s %-9s %-8s %-3u %-5u %s\n",
                 host::FormatDevnum(devnum).c_str(), TypeName(st->device_type).c_str(),
                 status.c_str(), volser.c_str(), volstate.c_str(), st->intercept ? "YES" : "NO",
@@ -91,6 +114,7 @@ int DisplayCommand(int argc, char** argv) {
                  range.empty() ? "" : range.c_str(), config->path.c_str());
     return 12;
   }
+  if (json) std::printf("%s]}\n", out.c_str());
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pas/command.h"
+#include "pas/version.h"
 
 namespace pas::cli {
 
@@ -20,7 +21,7 @@ void Usage(FILE* out) {
   for (const auto& [name, info] : Commands()) {
     std::fprintf(out, "  %-10s %s\n", name.c_str(), info.summary.c_str());
   }
-  std::fprintf(out, "\n`pas COMMAND --help` describes one command.\n");
+  std::fprintf(out, "\n`pas COMMAND --help` describes one command; `pas --version` prints the version.\n");
 }
 
 }  // namespace
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
   std::string name = argv[1];
   if (name == "help" || name == "--help" || name == "-h") {
     Usage(stdout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::printf("pas %s\n", pas::kVersion);
     return 0;
   }
   auto it = Commands().find(name);

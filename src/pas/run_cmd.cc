@@ -10,16 +10,22 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "ckd/device.h"
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "engine/job.h"
 #include "host/config.h"
+#include "host/job_status.h"
 #include "monitor/monitor.h"
 #include "pas/command.h"
 #include "report/history.h"
@@ -72,6 +78,70 @@ std::vector<report::HistoryRecord>& history_records() {
   return records;
 }
 
+// Publishes the job's progress on the system's status board (`pas status`,
+// host/job_status.h): every phase or pass change at once, progress within
+// a pass at most every kInterval. A board that cannot be written costs a
+// log line, not the job.
+class StatusPublisher {
+ public:
+  static constexpr auto kInterval = std::chrono::milliseconds(500);
+
+  StatusPublisher(const host::SystemConfig& config, const statements::Plan& plan, const RunOptions& opt) {
+    base_.system = config.name;
+    base_.function = statements::FunctionName(plan.function);
+    base_.deck = opt.deck_path;
+    auto e = host::JobStatusEntry::Open(base_);
+    if (!e.ok()) {
+      Logger("engine")->warn("{}: the job's status is not published for pas status: {}", config.name,
+                             e.status().ToString());
+      return;
+    }
+    entry_.emplace(std::move(e).value());
+  }
+
+  void Attach(report::ProgressReporter& progress) {
+    if (!entry_) return;
+    progress.SetListener([this](const std::vector<report::VolumeSnapshot>& volumes, bool changed) {
+      Publish(volumes, changed);
+    });
+  }
+
+ private:
+  void Publish(const std::vector<report::VolumeSnapshot>& volumes, bool changed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!changed && now - last_ < kInterval) return;
+    last_ = now;
+    host::JobStatus s = base_;
+    for (const report::VolumeSnapshot& v : volumes) {
+      host::JobVolumeStatus vs;
+      vs.volser = v.progress.volser;
+      vs.source_unit = v.progress.source_unit;
+      vs.target_unit = v.progress.target_unit;
+      vs.phase = v.progress.phase;
+      vs.pass = v.progress.pass;
+      vs.tracks_done = v.progress.tracks_done;
+      vs.tracks_total = v.progress.tracks_total;
+      vs.dirty_tracks = v.progress.dirty_tracks;
+      vs.percent = v.figures.percent;
+      vs.rate_mbps = v.figures.rate_mbps;
+      vs.eta_seconds = v.figures.eta_seconds;
+      s.volumes.push_back(std::move(vs));
+    }
+    Status st = entry_->Publish(std::move(s));
+    if (!st.ok() && !warned_) {
+      warned_ = true;
+      Logger("engine")->warn("{}: publishing the job's status: {}", base_.system, st.ToString());
+    }
+  }
+
+  host::JobStatus base_;
+  std::optional<host::JobStatusEntry> entry_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_{};  // guarded by mu_
+  bool warned_ = false;                           // guarded by mu_
+};
+
 // Executes a validated plan: MONITOR decks run the monitor, every other
 // function runs the swap job (src/engine/job.h).
 void ExecutePlan(const statements::Plan& plan, const RunOptions& opt, report::Reporter& rep,
@@ -120,6 +190,8 @@ void ExecutePlan(const statements::Plan& plan, const RunOptions& opt, report::Re
     return;
   }
   report::ProgressReporter progress(stdout, report::ProgressReporter::ModeFor(stdout));
+  StatusPublisher status(*config, plan, opt);
+  status.Attach(progress);
   engine::JobOptions jo;
   jo.reporter = &rep;
   jo.progress = &progress;

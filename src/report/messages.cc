@@ -842,6 +842,24 @@ constexpr MessageDef kMessages[] = {
      .text = "CANNOT WRITE JSON REPORT {path}: {reason}",
      .explanation = "The --json file could not be written; the printed report is complete.",
      .action = "Check the path and permissions."},
+    {.id = "PAS520I",
+     .text = "{time} SYSTEM {system}: {count} SWAP JOB(S) RUNNING",
+     .explanation = "`pas status` lists the swap jobs running on the system, one line per volume "
+                    "in progress: job, function, start time, volume, units, phase, pass, percent "
+                    "of the pass, dirty tracks, copy rate and the estimated time to the end of "
+                    "the pass.",
+     .action = "None."},
+    {.id = "PAS521I",
+     .text = "{time} SYSTEM {system}: NO SWAP JOB IS RUNNING",
+     .explanation = "`pas status` found no live swap job of the system in the runtime "
+                    "directory.",
+     .action = "None. A job of another user, or one that uses another PAS_RUNTIME_DIR, is "
+               "not seen."},
+    {.id = "PAS522E",
+     .text = "CANNOT READ THE JOB STATUS OF SYSTEM {system}: {reason}",
+     .explanation = "The status board of the system in the runtime directory could not be "
+                    "read.",
+     .action = "Check PAS_RUNTIME_DIR and the permissions of the runtime directory."},
     // PAS680-689: the test guest under Hercules (`pas guest`).
     {.id = "PAS680E",
      .text = "THE TEST GUEST IS NOT AVAILABLE: {reason}",

@@ -35,24 +35,29 @@ ProgressReporter::Mode ProgressReporter::ModeFor(FILE* out) {
 ProgressReporter::ProgressReporter(FILE* out, Mode mode, Clock* clock, int64_t interval_micros)
     : out_(out), mode_(mode), clock_(clock), interval_micros_(interval_micros) {}
 
-std::string ProgressReporter::DescribeLocked(const VolumeProgress& p, const State& s,
-                                             int64_t now) const {
-  double percent = p.tracks_total ? 100.0 * static_cast<double>(p.tracks_done) /
-                                        static_cast<double>(p.tracks_total)
-                                  : 0.0;
-  double elapsed_s = static_cast<double>(now - s.start_micros) / 1e6;
-  double rate = elapsed_s > 0 ? static_cast<double>(p.bytes_done) / 1e6 / elapsed_s : 0.0;
+ProgressFigures ComputeFigures(const VolumeProgress& p, double elapsed_s) {
+  ProgressFigures f;
+  f.percent = p.tracks_total ? 100.0 * static_cast<double>(p.tracks_done) /
+                                   static_cast<double>(p.tracks_total)
+                             : 0.0;
+  f.rate_mbps = elapsed_s > 0 ? static_cast<double>(p.bytes_done) / 1e6 / elapsed_s : 0.0;
   // ETA: the tracks left in this pass plus the dirty ones, at the average
   // bytes per track seen so far.
-  double eta = -1;
-  if (rate > 0 && p.tracks_done > 0 && p.bytes_done > 0) {
+  if (f.rate_mbps > 0 && p.tracks_done > 0 && p.bytes_done > 0) {
     double track_bytes_done = static_cast<double>(p.bytes_done);
     double tracks_copied_total = track_bytes_done / 56664.0;
     double per_track_s = elapsed_s / std::max(tracks_copied_total, 1.0);
     double left = static_cast<double>(p.tracks_total - std::min(p.tracks_done, p.tracks_total)) +
                   static_cast<double>(p.dirty_tracks);
-    eta = left * per_track_s;
+    f.eta_seconds = left * per_track_s;
   }
+  return f;
+}
+
+std::string ProgressReporter::DescribeLocked(const VolumeProgress& p, const State& s,
+                                             int64_t now) const {
+  ProgressFigures f = ComputeFigures(p, static_cast<double>(now - s.start_micros) / 1e6);
+  const double percent = f.percent, rate = f.rate_mbps, eta = f.eta_seconds;
   std::vector<std::pair<std::string, std::string>> args = {
       {"volser", p.volser},
       {"phase", p.phase.empty() ? std::string("COPY") : p.phase},
@@ -89,32 +94,82 @@ void ProgressReporter::RedrawLocked(int64_t now) {
   std::fflush(out_);
 }
 
-void ProgressReporter::Update(const VolumeProgress& p) {
-  if (mode_ == Mode::kOff || out_ == nullptr) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  int64_t now = clock_->NowMicros();
+bool ProgressReporter::RecordLocked(const VolumeProgress& p, int64_t now, State** state) {
   auto [it, inserted] = volumes_.try_emplace(p.volser);
   State& s = it->second;
   if (inserted) s.start_micros = now;
+  const bool changed = inserted || s.last.phase != p.phase || s.last.pass != p.pass ||
+                       (p.tracks_total > 0 && p.tracks_done >= p.tracks_total &&
+                        s.last.tracks_done < s.last.tracks_total);
   s.last = p;
-  if (mode_ == Mode::kLive) {
-    RedrawLocked(now);
-    return;
+  *state = &s;
+  return changed;
+}
+
+std::vector<VolumeSnapshot> ProgressReporter::SnapshotLocked(int64_t now) const {
+  std::vector<VolumeSnapshot> v;
+  v.reserve(volumes_.size());
+  for (const auto& [volser, s] : volumes_) {
+    v.push_back({s.last, ComputeFigures(s.last, static_cast<double>(now - s.start_micros) / 1e6)});
   }
-  bool due = s.last_print_micros < 0 || now - s.last_print_micros >= interval_micros_ ||
-             p.pass != s.last_printed_pass;
-  if (!due) return;
-  s.last_print_micros = now;
-  s.last_printed_pass = p.pass;
-  std::string line = DescribeLocked(p, s, now) + "\n";
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
+  return v;
+}
+
+void ProgressReporter::Notify(std::vector<VolumeSnapshot> volumes, bool changed) {
+  if (listener_) listener_(volumes, changed);
+}
+
+void ProgressReporter::SetListener(Listener listener) { listener_ = std::move(listener); }
+
+void ProgressReporter::Update(const VolumeProgress& p) {
+  std::vector<VolumeSnapshot> snapshot;
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t now = clock_->NowMicros();
+    State* s = nullptr;
+    changed = RecordLocked(p, now, &s);
+    if (listener_) snapshot = SnapshotLocked(now);
+    if (mode_ == Mode::kOff || out_ == nullptr) {
+      // nothing printed
+    } else if (mode_ == Mode::kLive) {
+      RedrawLocked(now);
+    } else if (s->last_print_micros < 0 || now - s->last_print_micros >= interval_micros_ ||
+               p.pass != s->last_printed_pass) {
+      s->last_print_micros = now;
+      s->last_printed_pass = p.pass;
+      std::string line = DescribeLocked(p, *s, now) + "\n";
+      std::fwrite(line.data(), 1, line.size(), out_);
+      std::fflush(out_);
+    }
+  }
+  Notify(std::move(snapshot), changed);
+}
+
+void ProgressReporter::Phase(const VolumeProgress& p) {
+  std::vector<VolumeSnapshot> snapshot;
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t now = clock_->NowMicros();
+    State* s = nullptr;
+    changed = RecordLocked(p, now, &s);
+    if (listener_) snapshot = SnapshotLocked(now);
+    if (mode_ == Mode::kLive && out_ != nullptr) RedrawLocked(now);
+  }
+  Notify(std::move(snapshot), changed);
 }
 
 void ProgressReporter::Finish(const std::string& volser) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (volumes_.erase(volser) == 0) return;
-  if (mode_ == Mode::kLive && out_ != nullptr) RedrawLocked(clock_->NowMicros());
+  std::vector<VolumeSnapshot> snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (volumes_.erase(volser) == 0) return;
+    int64_t now = clock_->NowMicros();
+    if (listener_) snapshot = SnapshotLocked(now);
+    if (mode_ == Mode::kLive && out_ != nullptr) RedrawLocked(now);
+  }
+  Notify(std::move(snapshot), true);
 }
 
 }  // namespace pas::report

@@ -6,13 +6,19 @@
 // volume at most once every `interval` (and at each new pass), so logs stay
 // small. Time comes from the Clock seam. Thread-safe: the MAXTASKS volume
 // threads call Update concurrently.
+//
+// A listener (SetListener) gets every volume's state with its figures after
+// each change, for views outside the job's own output (`pas status` reads
+// what the job publishes: host/job_status.h).
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 
@@ -30,6 +36,22 @@ struct VolumeProgress {
   uint64_t bytes_done = 0;    // bytes copied since the volume started (for MB/s)
 };
 
+// The figures shown for a volume: percent of the current pass, copy rate
+// since the volume started (MB = 10^6 bytes) and the estimated seconds to
+// the end of the pass plus its dirty tracks (negative: not known yet).
+struct ProgressFigures {
+  double percent = 0;
+  double rate_mbps = 0;
+  double eta_seconds = -1;
+};
+ProgressFigures ComputeFigures(const VolumeProgress& p, double elapsed_seconds);
+
+// One volume as a listener sees it.
+struct VolumeSnapshot {
+  VolumeProgress progress;
+  ProgressFigures figures;
+};
+
 class ProgressReporter {
  public:
   enum class Mode { kLive, kMessages, kOff };
@@ -44,8 +66,19 @@ class ProgressReporter {
   // Records the volume's state and prints if due. Never blocks on I/O other
   // than writing to `out`.
   void Update(const VolumeProgress& p);
+  // The volume entered a new phase (JOIN, QUIESCE, COMMIT...): recorded,
+  // redrawn on a terminal, given to the listener; no PAS250I message.
+  void Phase(const VolumeProgress& p);
   // The volume is done: its live line is removed (kLive) — nothing printed otherwise.
   void Finish(const std::string& volser);
+
+  // `changed`: a volume was added or removed, or changed phase or pass, or
+  // finished its pass — a listener that throttles should not skip it.
+  using Listener = std::function<void(const std::vector<VolumeSnapshot>& volumes, bool changed)>;
+  // Installs the listener, called after every Update, Phase and Finish
+  // (from the calling volume thread, outside the reporter's lock; it must be
+  // thread-safe). Call before the volumes start.
+  void SetListener(Listener listener);
 
   // The text of one progress line for `p` (no newline), with MB/s and ETA
   // computed from what was recorded so far. Exposed for tests.
@@ -60,6 +93,10 @@ class ProgressReporter {
   };
   std::string DescribeLocked(const VolumeProgress& p, const State& s, int64_t now) const;
   void RedrawLocked(int64_t now);
+  // Records `p`; returns whether the listener must not skip this change.
+  bool RecordLocked(const VolumeProgress& p, int64_t now, State** state);
+  std::vector<VolumeSnapshot> SnapshotLocked(int64_t now) const;
+  void Notify(std::vector<VolumeSnapshot> volumes, bool changed);
 
   FILE* out_;
   Mode mode_;
@@ -68,6 +105,7 @@ class ProgressReporter {
   mutable std::mutex mu_;
   std::map<std::string, State> volumes_;  // guarded by mu_, by volser
   size_t live_lines_ = 0;                 // guarded by mu_: lines drawn last time
+  Listener listener_;                     // set before use, then read-only
 };
 
 }  // namespace pas::report

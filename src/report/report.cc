@@ -1,10 +1,12 @@
 #include "report/report.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace pas::report {
 namespace {
@@ -179,7 +181,34 @@ Status WriteJsonReport(const std::string& path, const JobReport& job) {
   return Status::Ok();
 }
 
-Reporter::Reporter(FILE* out) : out_(out) {}
+namespace {
+
+// True when `out` is the stream systemd connected to the journal: the
+// JOURNAL_STREAM variable names its device and inode (systemd.exec(5)).
+bool IsJournalStream(FILE* out) {
+  const char* env = std::getenv("JOURNAL_STREAM");
+  if (out == nullptr || env == nullptr) return false;
+  struct stat st {};
+  if (::fstat(::fileno(out), &st) != 0) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+  return dev == static_cast<unsigned long long>(st.st_dev) && ino == static_cast<unsigned long long>(st.st_ino);
+}
+
+// The syslog priority prefix the journal reads from a line (sd-daemon(3)):
+// I -> <6> info, W -> <4> warning, E -> <3> err, S -> <2> crit.
+const char* JournalPrefix(Severity s) {
+  switch (s) {
+    case Severity::kWarning: return "<4>";
+    case Severity::kError: return "<3>";
+    case Severity::kSevere: return "<2>";
+    default: return "<6>";
+  }
+}
+
+}  // namespace
+
+Reporter::Reporter(FILE* out) : out_(out), journal_(IsJournalStream(out)) {}
 
 void Reporter::WriteLocked(std::string_view line) {
   if (out_ == nullptr) return;
@@ -193,7 +222,7 @@ std::string Reporter::Message(std::string_view id, std::initializer_list<Arg> ar
   const MessageDef* m = FindMessage(id);
   int cc = m ? CcForSeverity(m->severity()) : kCcJobFailed;
   std::lock_guard<std::mutex> lock(mu_);
-  WriteLocked(line);
+  WriteLocked(journal_ ? JournalPrefix(m ? m->severity() : Severity::kSevere) + line : line);
   messages_.push_back(line);
   if (cc > highest_cc_) highest_cc_ = cc;
   return line;

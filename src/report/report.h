@@ -94,6 +94,9 @@ std::string JsonString(std::string_view s);
 
 // The job's output sink. Messages go to `out` (one line each, flushed) and
 // are kept for the JSON report; the highest condition code is tracked.
+// When `out` is the journal stream of a systemd service (JOURNAL_STREAM),
+// each message line starts with its syslog priority (<6> I, <4> W, <3> E,
+// <2> S), which the journal takes as the entry's priority.
 class Reporter {
  public:
   explicit Reporter(FILE* out = stdout);
@@ -119,6 +122,7 @@ class Reporter {
  private:
   void WriteLocked(std::string_view line);
   FILE* out_;
+  const bool journal_;  // out_ is the journal stream: priority prefixes
   mutable std::mutex mu_;
   int highest_cc_ = 0;                 // guarded by mu_
   std::vector<std::string> messages_;  // guarded by mu_
