@@ -33,7 +33,7 @@ TEST(JournalStream, MessagesCarryTheirPriorityOnlyOnTheJournalStream) {
   const std::string path = dir / "out";
   ::unsetenv("JOURNAL_STREAM");
   std::string plain = Emit(path);
-  EXPECT_EQ(plain.rfind("PAS270I SYSB", 0), 0u) << plain;
+  EXPECT_EQ(plain.rfind("PAS270I MONITOR STARTED ON SYSTEM SYSB", 0), 0u) << plain;
   EXPECT_EQ(plain.find('<'), std::string::npos) << plain;
 
   struct stat st {};
@@ -42,7 +42,7 @@ TEST(JournalStream, MessagesCarryTheirPriorityOnlyOnTheJournalStream) {
   ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
   std::string journal = Emit(path);  // the same file: same device and inode
   ::unsetenv("JOURNAL_STREAM");
-  EXPECT_EQ(journal.rfind("<6>PAS270I SYSB", 0), 0u) << journal;
+  EXPECT_EQ(journal.rfind("<6>PAS270I MONITOR STARTED ON SYSTEM SYSB", 0), 0u) << journal;
   EXPECT_NE(journal.find("\n<4>PAS272W "), std::string::npos) << journal;
   EXPECT_NE(journal.find("\n<3>PAS274E "), std::string::npos) << journal;
   EXPECT_NE(journal.find("\n  plain line\n"), std::string::npos) << journal;
