@@ -71,6 +71,9 @@ expect "swap.deck swap2.deck" _pas pas run sw
 expect "decks" _pas pas run dec
 expect "sysa.cnf sysb.cnf" _pas pas run swap.deck --config sys
 expect "--json" _pas pas status --j
+expect "exec" _pas pas ex
+expect "--config" _pas pas exec --co
+expect "hercules" _pas pas exec --config sysa.cnf -- herc
 # PAS_CONFIG when --config is not on the line; the line wins over it.
 PAS_CONFIG=$scratch/sysb.cnf expect "2887 C887" _pas pas display ""
 PAS_CONFIG=$scratch/sysb.cnf expect "005A 1887 1888 B887" _pas pas display --config sysa.cnf ""

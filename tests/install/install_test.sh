@@ -26,10 +26,20 @@ for f in usr/bin/pas usr/bin/calcdasd \
          usr/share/doc/pas/changelog.gz; do
   check "[[ -e '$root/$f' ]]" "$f not installed"
 done
-# The intercept preload library, when this tree builds it.
-if grep -q '^pas_intercept_preload' <(cmake --build "$build" --target help 2>/dev/null | sed 's/^\.\.\. //'); then
-  check "ls '$root'/usr/lib/*/pas/*.so '$root'/usr/lib/pas/*.so >/dev/null 2>&1" \
-    "the intercept preload library is not in PREFIX/lib[/ARCH]/pas"
+# The intercept preload library, when this tree builds it, and the
+# installed `pas exec` preloads the installed copy (found relative to the
+# installed executable).
+if [[ -e $build/libpas-intercept.so ]]; then
+  lib=$(find "$root/usr/lib" -path '*/pas/libpas-intercept.so' | head -n 1)
+  if [[ -z $lib ]]; then
+    echo "FAIL: libpas-intercept.so is not in PREFIX/lib[/ARCH]/pas"
+    fail=1
+  else
+    printf 'LPARNAME SYSX\n' >"$scratch/sysx.cnf"
+    preload=$(env -u PAS_INTERCEPT_LIB PAS_RUNTIME_DIR="$scratch/run" \
+      "$root/usr/bin/pas" exec --config "$scratch/sysx.cnf" -- sh -c 'echo "$LD_PRELOAD"' 2>&1 || true)
+    check "[[ '$preload' == '$lib' ]]" "installed pas exec preloads '$preload', not the installed $lib"
+  fi
 fi
 
 # The installed programs run from the installed tree; the version is the project's.
