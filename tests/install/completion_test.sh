@@ -72,6 +72,8 @@ expect "decks" _pas pas run dec
 expect "sysa.cnf sysb.cnf" _pas pas run swap.deck --config sys
 expect "--json" _pas pas status --j
 expect "exec" _pas pas ex
+expect "show" _pas pas guest sh
+expect "--point-in-time --port" _pas pas guest verify x.ckd --po
 expect "--config" _pas pas exec --co
 expect "hercules" _pas pas exec --config sysa.cnf -- herc
 # PAS_CONFIG when --config is not on the line; the line wins over it.
