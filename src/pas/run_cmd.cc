@@ -11,11 +11,13 @@
 #include <cstring>
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -80,8 +82,11 @@ std::vector<report::HistoryRecord>& history_records() {
 
 // Publishes the job's progress on the system's status board (`pas status`,
 // host/job_status.h): every phase or pass change at once, progress within
-// a pass at most every kInterval. A board that cannot be written costs a
-// log line, not the job.
+// a pass at most every kInterval. While a volume is under the quiesce
+// (FINAL, COMMIT) the file is written by the publisher's own thread, so
+// the pause of the applications never waits for it; otherwise by the
+// calling volume thread, so the board is current when the thread goes on.
+// A board that cannot be written costs a log line, not the job.
 class StatusPublisher {
  public:
   static constexpr auto kInterval = std::chrono::milliseconds(500);
@@ -97,6 +102,16 @@ class StatusPublisher {
       return;
     }
     entry_.emplace(std::move(e).value());
+    writer_ = std::thread([this] { WriteDeferred(); });
+  }
+  ~StatusPublisher() {
+    if (!writer_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    writer_.join();
   }
 
   void Attach(report::ProgressReporter& progress) {
@@ -108,11 +123,8 @@ class StatusPublisher {
 
  private:
   void Publish(const std::vector<report::VolumeSnapshot>& volumes, bool changed) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const auto now = std::chrono::steady_clock::now();
-    if (!changed && now - last_ < kInterval) return;
-    last_ = now;
     host::JobStatus s = base_;
+    bool paused = false;
     for (const report::VolumeSnapshot& v : volumes) {
       host::JobVolumeStatus vs;
       vs.volser = v.progress.volser;
@@ -126,8 +138,45 @@ class StatusPublisher {
       vs.percent = v.figures.percent;
       vs.rate_mbps = v.figures.rate_mbps;
       vs.eta_seconds = v.figures.eta_seconds;
+      paused = paused || vs.phase == "FINAL" || vs.phase == "COMMIT";
       s.volumes.push_back(std::move(vs));
     }
+    uint64_t seq = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto now = std::chrono::steady_clock::now();
+      if (!changed && now - last_ < kInterval) return;
+      last_ = now;
+      seq = ++seq_;
+      if (paused) {
+        pending_ = std::move(s);
+        pending_seq_ = seq;
+        cv_.notify_one();
+        return;
+      }
+    }
+    Write(std::move(s), seq);
+  }
+
+  void WriteDeferred() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || pending_seq_ != 0; });
+      if (pending_seq_ == 0 && stop_) return;
+      host::JobStatus s = std::move(pending_);
+      const uint64_t seq = pending_seq_;
+      pending_seq_ = 0;
+      lock.unlock();
+      Write(std::move(s), seq);
+      lock.lock();
+    }
+  }
+
+  // Writes `s` unless a newer status (higher `seq`) was written already.
+  void Write(host::JobStatus s, uint64_t seq) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (seq <= written_seq_) return;
+    written_seq_ = seq;
     Status st = entry_->Publish(std::move(s));
     if (!st.ok() && !warned_) {
       warned_ = true;
@@ -135,11 +184,19 @@ class StatusPublisher {
     }
   }
 
-  host::JobStatus base_;
+  host::JobStatus base_;  // set in the constructor, then read-only
   std::optional<host::JobStatusEntry> entry_;
   std::mutex mu_;
+  std::condition_variable cv_;
   std::chrono::steady_clock::time_point last_{};  // guarded by mu_
-  bool warned_ = false;                           // guarded by mu_
+  uint64_t seq_ = 0;                              // guarded by mu_
+  host::JobStatus pending_;                       // guarded by mu_: for the writer thread
+  uint64_t pending_seq_ = 0;                      // guarded by mu_: 0 when nothing is pending
+  bool stop_ = false;                             // guarded by mu_
+  std::mutex write_mu_;
+  uint64_t written_seq_ = 0;                      // guarded by write_mu_
+  bool warned_ = false;                           // guarded by write_mu_
+  std::thread writer_;
 };
 
 // Executes a validated plan: MONITOR decks run the monitor, every other
