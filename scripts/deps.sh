@@ -6,7 +6,8 @@ pkgs=(build-essential cmake pkg-config liburing-dev libboost-program-options-dev
       libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev hercules
       binutils-s390x-linux-gnu
       python3 spin clang libclang-rt-14-dev qemu-utils
-      pandoc man-db groff-base dpkg-dev lintian systemd)
+      pandoc man-db groff-base dpkg-dev lintian systemd
+      glusterfs-server glusterfs-client iproute2 util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
