@@ -9,6 +9,8 @@
 #include <chrono>
 #include <thread>
 
+#include "base/lock_file.h"
+
 namespace pas::coord {
 namespace {
 
@@ -16,17 +18,21 @@ constexpr int kReadAttempts = 50;
 
 void Pause() { std::this_thread::sleep_for(std::chrono::milliseconds(1)); }
 
-int OpenFd(const std::string& path, int flags) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), flags | O_CLOEXEC, 0666);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
+// The area is created by a separate open that is closed at once: the
+// creating descriptor can sit in a lock domain of its own on a
+// distributed file system (base/lock_file.h), and its liveness locks would
+// then be invisible to the other machines.
+int OpenFd(const std::string& path, int flags) { return OpenLockFile(path, flags | O_CLOEXEC, 0666); }
 
 }  // namespace
 
 std::string ControlPath(const std::string& target_image) { return target_image + ".pas-ctl"; }
+
+Result<FileIdentity> IdentityOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::FromErrno(path + ": stat");
+  return FileIdentity{static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size)};
+}
 
 Result<CoordinationArea> CoordinationArea::Open(const std::string& target_image, Mode mode) {
   CoordinationArea a;

@@ -34,6 +34,11 @@ namespace pas::coord {
 // target_image + ".pas-ctl".
 std::string ControlPath(const std::string& target_image);
 
+// The identity (inode number, size) of the file `path` names on this
+// system (stat(2)). IoError when it cannot be stat'ed. Does not block
+// beyond the stat.
+Result<FileIdentity> IdentityOf(const std::string& path);
+
 class CoordinationArea {
  public:
   enum class Mode {

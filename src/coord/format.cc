@@ -116,9 +116,11 @@ enum HeaderOff : size_t {
   kHJobPid = 52, kHCreated = 56, kHUpdated = 64, kHVolser = 72, kHJobSystem = 80,
   kHExpected = 96, kHSourcePath = 96 + kMaxParticipants * kNameSize /* 608 */,
   kHTargetPath = kHSourcePath + kPathSize /* 1632 */, kHPaceUs = kHTargetPath + kPathSize /* 2656 */,
+  kHSourceIno = kHPaceUs + 4 /* 2660 */, kHSourceSize = kHSourceIno + 8, kHTargetIno = kHSourceSize + 8,
+  kHTargetSize = kHTargetIno + 8, kHReservedStart = kHTargetSize + 8 /* 2692 */,
   kHReservedEnd = kHeaderSize - 4,
 };
-static_assert(kHPaceUs + 4 <= kHReservedEnd);
+static_assert(kHReservedStart <= kHReservedEnd);
 
 enum WatcherOff : size_t {
   kWMagic = 0, kWVersion = 8, kWPid = 12, kWSystem = 16, kWSerial = 32, kWStarted = 48, kWDevnum = 56,
@@ -217,6 +219,10 @@ Result<std::vector<uint8_t>> EncodeHeader(const Header& h) {
   w.U32(kHQuiesceSeq, h.quiesce_seq);
   w.U32(kHJobPid, h.job_pid);
   w.U32(kHPaceUs, h.pace_us);
+  w.U64(kHSourceIno, h.source_id.ino);
+  w.U64(kHSourceSize, h.source_id.size);
+  w.U64(kHTargetIno, h.target_id.ino);
+  w.U64(kHTargetSize, h.target_id.size);
   w.U64(kHCreated, static_cast<uint64_t>(h.created_us));
   w.U64(kHUpdated, static_cast<uint64_t>(h.updated_us));
   bool ok = w.Str(kHVolser, 8, h.volser) && w.Str(kHJobSystem, kNameSize, h.job_system) &&
@@ -261,6 +267,8 @@ Result<Header> DecodeHeader(std::span<const uint8_t> bytes) {
   h.quiesce_seq = r.U32(kHQuiesceSeq);
   h.job_pid = r.U32(kHJobPid);
   h.pace_us = r.U32(kHPaceUs);
+  h.source_id = {r.U64(kHSourceIno), r.U64(kHSourceSize)};
+  h.target_id = {r.U64(kHTargetIno), r.U64(kHTargetSize)};
   h.created_us = static_cast<int64_t>(r.U64(kHCreated));
   h.updated_us = static_cast<int64_t>(r.U64(kHUpdated));
   if (!r.Str(kHVolser, 8, &h.volser) || !ValidVolser(h.volser)) return bad("volser");
@@ -277,7 +285,7 @@ Result<Header> DecodeHeader(std::span<const uint8_t> bytes) {
   }
   if (!r.Str(kHSourcePath, kPathSize, &h.source_path) || h.source_path.empty()) return bad("source path");
   if (!r.Str(kHTargetPath, kPathSize, &h.target_path) || h.target_path.empty()) return bad("target path");
-  for (size_t i = kHPaceUs + 4; i < kHReservedEnd; ++i)
+  for (size_t i = kHReservedStart; i < kHReservedEnd; ++i)
     if (bytes[i] != 0) return bad("reserved bytes");
   return h;
 }

@@ -90,6 +90,19 @@ enum class ParticipantState : uint8_t {
 const char* ParticipantStateName(ParticipantState s);
 
 // ---- Blocks ----
+// Which file an image path names, independent of the path: the inode
+// number and size of the image's (first) file. On a file system shared by
+// several machines the inode number is the same on every client
+// (GlusterFS derives it from the file's GFID, NFS uses the server's inode)
+// while the device number and the mount path are not, so a system finds
+// its unit for the job's source and target by this identity, under its
+// own mount path (doc/multi-machine.md). ino 0: not recorded.
+struct FileIdentity {
+  uint64_t ino = 0;
+  uint64_t size = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
 struct Header {
   uint64_t job_id = 0;  // never 0 in a valid header
   JobFunction function = JobFunction::kSwap;
@@ -112,8 +125,10 @@ struct Header {
   std::string volser;        // 1-6 characters
   std::string job_system;    // the system the job runs on
   std::vector<std::string> expected;  // systems that must join, index = participant index
-  std::string source_path;   // source image (first file of a set)
-  std::string target_path;   // target image
+  std::string source_path;   // source image (first file of a set), as the job's system names it
+  std::string target_path;   // target image, as the job's system names it
+  FileIdentity source_id;    // the files those paths name on the job's system
+  FileIdentity target_id;
 
   // Index of `system` in `expected`, or -1.
   int ParticipantIndex(const std::string& system) const;

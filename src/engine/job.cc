@@ -246,6 +246,14 @@ class VolumeJob {
     source_cyls_ = src->cylinders();
     target_cyls_ = tgt->cylinders();
     target_id_ = FileId(target_path_);
+    // Every other system finds its units for the source and the target by
+    // these identities, under its own mount path (doc/multi-machine.md).
+    auto sid = coord::IdentityOf(source_path_);
+    auto tid = coord::IdentityOf(target_path_);
+    if (!sid.ok()) return Reject("PAS208E", {{"unit", st_.source_unit}, {"reason", sid.status().message()}});
+    if (!tid.ok()) return Reject("PAS208E", {{"unit", st_.target_unit}, {"reason", tid.status().message()}});
+    source_identity_ = *sid;
+    target_identity_ = *tid;
     rep_.Message("PAS201I", {{"target", st_.target_unit}, {"volser", st_.volser},
                              {"device_type", st_.device_type}, {"target_cyls", tcyl}, {"source_cyls", scyl}});
     return true;
@@ -399,6 +407,8 @@ class VolumeJob {
     header_.expected = expected;
     header_.source_path = source_path_;
     header_.target_path = target_path_;
+    header_.source_id = source_identity_;
+    header_.target_id = target_identity_;
     s = WriteHeader(JobState::kAnnounced);
     if (!s.ok()) {
       failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", s.message()}});
@@ -594,9 +604,13 @@ class VolumeJob {
       }
       if (!waiting) break;
       if (o_.clock->NowMicros() > deadline) {
+        std::vector<uint32_t> late;
+        for (uint32_t i = 0; i < active_.size(); ++i)
+          if (active_[i] && !done[i]) late.push_back(i);
         failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
-                                            {"reason", quiesce ? "NOT EVERY SYSTEM QUIESCED IN TIME"
-                                                               : "NOT EVERY SYSTEM HANDED OVER IN TIME"}});
+                                            {"reason", std::string(quiesce ? "NOT EVERY SYSTEM QUIESCED IN TIME"
+                                                                           : "NOT EVERY SYSTEM HANDED OVER IN TIME") +
+                                                           " (" + Names(late) + ")"}});
         return std::nullopt;
       }
       o_.clock->SleepMicros(o_.poll_us);
@@ -1170,6 +1184,7 @@ class VolumeJob {
   std::string source_path_, target_path_, decision_path_;
   uint32_t source_cyls_ = 0, target_cyls_ = 0;
   ImageId target_id_;
+  coord::FileIdentity source_identity_, target_identity_;
   int64_t start_us_ = 0, swap_start_us_ = 0;
   double cpu_start_ = 0;
   double copy_rate_mbps_ = 0;

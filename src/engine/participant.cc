@@ -163,10 +163,13 @@ class ParticipantRun {
             PAS_RETURN_IF_ERROR(Write());
           }
         } else if (hr->harvest_seq > blk_.harvest_ack) {
+          log_->debug("{}: unit {}: handover {}", sys_.name(), unit_, hr->harvest_seq);
           PAS_RETURN_IF_ERROR(Handover(hr->harvest_seq));
           PAS_RETURN_IF_ERROR(Write());
           FaultPoint("monitor.harvest");
         }
+      } else if (!hr.ok()) {
+        log_->debug("{}: unit {}: header: {}", sys_.name(), unit_, hr.status().ToString());
       } else if (hr.ok() && hr->job_id != h_.job_id) {
         log_->warn("{}: unit {}: the coordination area now holds another job", sys_.name(), unit_);
       }

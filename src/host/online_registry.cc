@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/lock_file.h"
+
 namespace pas::host {
 namespace {
 
@@ -57,10 +59,12 @@ Status WriteAt(int fd, const void* buf, size_t n, off_t off, const std::string& 
 }
 
 // Opens (creating when `create`) and, under the claim lock the caller
-// holds, initializes the registry file.
+// holds, initializes the registry file. The descriptor never comes from
+// the open that created the file: on a distributed file system that one
+// can sit in a lock domain of its own (base/lock_file.h).
 Result<Fd> OpenRegistry(const std::string& path, bool create) {
   int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
-  Fd fd(::open(path.c_str(), flags, 0664));
+  Fd fd(OpenLockFile(path, flags, 0664));
   if (!fd.valid() && !create && errno == EACCES) fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return Status::NotFound("online registry " + path + " does not exist");
@@ -103,6 +107,25 @@ class ClaimLock {
   Status status_;
 };
 
+std::string DirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// Paths in the marker are stored relative to the registry's directory when
+// they are in it (the decision record and the target beside the source,
+// the usual layout), so a system that mounts the shared storage under
+// another path resolves them under its own (doc/multi-machine.md).
+std::string StoredPath(const std::string& image_path, const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos && path.substr(0, slash) == DirOf(image_path)) return path.substr(slash + 1);
+  return path;
+}
+std::string ResolvedPath(const std::string& image_path, const std::string& stored) {
+  if (stored.empty() || stored.find('/') != std::string::npos) return stored;
+  return DirOf(image_path) + "/" + stored;
+}
+
 Status UpdateHeader(const std::string& image_path, uint32_t set, uint32_t clear,
                     const std::string* decision, const std::string* target) {
   std::string path = RegistryPath(image_path);
@@ -112,8 +135,8 @@ Status UpdateHeader(const std::string& image_path, uint32_t set, uint32_t clear,
   PAS_RETURN_IF_ERROR(EnsureInitialized(fd.get(), path));
   Header h{};
   PAS_RETURN_IF_ERROR(ReadAt(fd.get(), &h, sizeof h, 0, path));
-  if (decision != nullptr) Put(h.decision_path, kPathMax, *decision);
-  if (target != nullptr) Put(h.target, kPathMax, *target);
+  if (decision != nullptr) Put(h.decision_path, kPathMax, StoredPath(image_path, *decision));
+  if (target != nullptr) Put(h.target, kPathMax, StoredPath(image_path, *target));
   h.flags = (h.flags & ~clear) | set;
   PAS_RETURN_IF_ERROR(WriteAt(fd.get(), &h, sizeof h, 0, path));
   if (::fdatasync(fd.get()) != 0) return Status::FromErrno("PAS197E online registry " + path);
@@ -157,8 +180,8 @@ Result<RegistryMarker> ReadMarker(const std::string& image_path) {
   if (std::memcmp(h.magic, kMagic, 8) != 0) return m;
   m.frozen = (h.flags & kFrozen) != 0;
   m.moved = (h.flags & kMoved) != 0;
-  m.decision_path = Str(h.decision_path, kPathMax);
-  m.target_image = Str(h.target, kPathMax);
+  m.decision_path = ResolvedPath(image_path, Str(h.decision_path, kPathMax));
+  m.target_image = ResolvedPath(image_path, Str(h.target, kPathMax));
   return m;
 }
 

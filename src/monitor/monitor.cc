@@ -152,9 +152,19 @@ class Monitor {
                                         .started_us = WallMicros()});
       if (slot.ok()) w.watcher_slot = *slot;
     }
-    auto h = w.area->ReadHeader();
-    if (!h.ok()) return false;  // none yet, or unreadable (retried next poll)
-    if (w.handled.count(h->job_id)) return false;
+    auto read = w.area->ReadHeader();
+    if (!read.ok()) return false;  // none yet, or unreadable (retried next poll)
+    if (w.handled.count(read->job_id)) return false;
+    // The header names the images as the job's system does; this system
+    // may mount the shared storage under another path. Every use below
+    // goes through `h`, the header with this system's own paths.
+    std::optional<uint16_t> source;
+    auto localized = Localize(w, *read, &source);
+    if (!localized) {
+      w.handled.insert(read->job_id);
+      return false;
+    }
+    const coord::Header* h = &*localized;
     if (h->state == coord::JobState::kDone || h->state == coord::JobState::kFailed) {
       // Finished before we looked. If it moved a volume this system still
       // points at the old source, follow it.
@@ -176,20 +186,69 @@ class Monitor {
       return false;
     }
     if (active_ >= o_.max_tasks) return true;
-    std::optional<uint16_t> source;
-    for (uint16_t dev : sys_->Devnums()) {
-      auto s = sys_->Status(dev);
-      if (s.ok() && s->image_path == h->source_path && dev != w.devnum) source = dev;
-    }
     w.handled.insert(h->job_id);
     if (!source) {
-      rep_.Message("PAS274E", {{"system", sys_->name()},
-                               {"reason", "NO UNIT OF THIS SYSTEM USES THE SOURCE " + h->source_path}});
+      // A live process of this system has the source online (that is why
+      // the job lists it), but no unit here is that image: the job must
+      // not go on without this system. Say so in the participant block,
+      // so the job fails the volume now instead of after its join timeout.
+      const std::string why = "NO UNIT OF THIS SYSTEM USES THE SOURCE";
+      rep_.Message("PAS274E", {{"system", sys_->name()}, {"reason", why + " " + read->source_path}});
+      Decline(w, *h, static_cast<uint32_t>(index), why);
       cc_ = std::max(cc_, report::kCcWarning);
       return false;
     }
     Start(w, *h, static_cast<uint32_t>(index), *source);
     return true;
+  }
+
+  // True when `path` names the file `id` (the job's identity of it), or,
+  // for a header without identities, when the paths are equal.
+  static bool SameImage(const std::string& path, const coord::FileIdentity& id, const std::string& job_path) {
+    if (id.ino == 0) return path == job_path;
+    auto mine = coord::IdentityOf(path);
+    return mine.ok() && *mine == id;
+  }
+
+  // `h` with the source and target paths of this system: the target is the
+  // image of the watched unit (the area was found beside it; its identity
+  // must be the job's target), the source the image of the unit (other
+  // than the watched one) that is the job's source file, returned in
+  // `source`. nullopt when the watched image is not the job's target.
+  std::optional<coord::Header> Localize(const Watched& w, const coord::Header& h, std::optional<uint16_t>* source) {
+    if (!SameImage(w.image, h.target_id, h.target_path)) {
+      log_->warn("{}: unit {}: the coordination area beside {} names another target image ({}); ignored",
+                 sys_->name(), FormatDevnum(w.devnum), w.image, h.target_path);
+      return std::nullopt;
+    }
+    coord::Header local = h;
+    local.target_path = w.image;
+    for (uint16_t dev : sys_->Devnums()) {
+      if (dev == w.devnum) continue;
+      auto s = sys_->Status(dev);
+      if (s.ok() && SameImage(s->image_path, h.source_id, h.source_path)) {
+        *source = dev;
+        local.source_path = s->image_path;
+      }
+    }
+    return local;
+  }
+
+  // Writes participant block `index` as DECLINED with `why`.
+  void Decline(Watched& w, const coord::Header& h, uint32_t index, const std::string& why) {
+    if (!w.area->TryLockParticipant(index).ok()) return;
+    coord::ParticipantBlock b;
+    b.index = index;
+    b.job_id = h.job_id;
+    b.state = coord::ParticipantState::kDeclined;
+    b.pid = static_cast<uint32_t>(::getpid());
+    b.system = sys_->name();
+    b.serial = sys_->serial();
+    b.note = why;
+    b.updated_us = WallMicros();
+    Status s = w.area->WriteParticipant(b);
+    if (!s.ok()) log_->warn("{}: unit {}: declining: {}", sys_->name(), FormatDevnum(w.devnum), s.ToString());
+    (void)w.area->UnlockParticipant(index);
   }
 
   void FollowIfSwapped(const coord::Header& h) {
