@@ -94,6 +94,19 @@ TEST(HeaderCodecTest, RoundTrip) {
   EXPECT_EQ(h->ParticipantIndex("NOSUCH"), -1);
 }
 
+TEST(HeaderCodecTest, ImageIdentitiesRoundTrip) {
+  Header h = SampleHeader();
+  h.source_id = {.ino = 0xFEDCBA9876543210ull, .size = 12345678};
+  h.target_id = {.ino = 42, .size = 87654321};
+  auto bytes = EncodeHeader(h);
+  ASSERT_OK(bytes);
+  auto back = DecodeHeader(*bytes);
+  ASSERT_OK(back);
+  EXPECT_EQ(back->source_id, h.source_id);
+  EXPECT_EQ(back->target_id, h.target_id);
+  EXPECT_EQ(DecodeHeader(*EncodeHeader(SampleHeader()))->source_id, FileIdentity{});
+}
+
 TEST(HeaderCodecTest, NeverWrittenIsNotFound) {
   std::vector<uint8_t> zero(kHeaderSize, 0);
   EXPECT_TRUE(DecodeHeader(zero).status().IsNotFound());

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "host/decision.h"
@@ -119,6 +122,26 @@ TEST(OnlineRegistry, ShowsExactlyTheLiveSystems) {
   ASSERT_OK(list);
   EXPECT_TRUE(list->empty());
   ::unsetenv("PAS_RUNTIME_DIR");
+}
+
+// Marker paths beside the image are stored relative to its directory, so a
+// system that mounts the storage elsewhere resolves them under its own path.
+TEST(OnlineRegistry, MarkerPathsBesideTheImageFollowTheMountPath) {
+  ScratchDir dir;
+  ASSERT_EQ(::mkdir((dir / "a").c_str(), 0755), 0);
+  ASSERT_OK(FreezeRegistry(dir / "a/src.ckd", dir / "a/tgt.ckd.pas-decision-1", dir / "a/tgt.ckd"));
+  // The same directory seen through another path (another machine's mount).
+  ASSERT_EQ(::symlink((dir / "a").c_str(), (dir / "b").c_str()), 0);
+  auto m = ReadMarker(dir / "b/src.ckd");
+  ASSERT_OK(m);
+  EXPECT_TRUE(m->frozen);
+  EXPECT_EQ(m->decision_path, dir / "b/tgt.ckd.pas-decision-1");
+  EXPECT_EQ(m->target_image, dir / "b/tgt.ckd");
+  // A target elsewhere keeps its full path.
+  ASSERT_OK(MarkMoved(dir / "a/src.ckd", "/elsewhere/tgt.ckd"));
+  m = ReadMarker(dir / "b/src.ckd");
+  ASSERT_OK(m);
+  EXPECT_EQ(m->target_image, "/elsewhere/tgt.ckd");
 }
 
 TEST(OnlineRegistry, NoRegistryMeansNoSystems) {
