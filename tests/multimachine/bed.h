@@ -84,6 +84,10 @@ class Bed {
   std::unique_ptr<Child> Start(int i, const std::vector<std::string>& args, const std::string& log) const {
     return std::make_unique<Child>(In(i, args), Env(), dir_ / log);
   }
+  // SIGKILL to machine i's FUSE client: its mount answers ENOTCONN.
+  ProcessResult KillClient(int i) const {
+    return pas::testing::Run({"bash", Script(), "kill-client", dir_.path(), std::to_string(i)}, "", {}, 60);
+  }
   // The network link of machine i down (cut) or up again.
   ProcessResult Link(int i, bool up) const {
     return pas::testing::Run({"bash", Script(), up ? "heal" : "cut", dir_.path(), std::to_string(i)}, "", {}, 60);

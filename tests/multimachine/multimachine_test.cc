@@ -159,5 +159,39 @@ TEST_F(Scenario, MachineCutOffDuringTheCopy) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
+// Machine 2's FUSE client dies after it joined: its locks go with it, the
+// job sees the participant gone and fails the volume; machine 1 stays on
+// the source with every acknowledged write, machine 2 never moves.
+TEST_F(Scenario, FuseClientKilledAfterTheJoin) {
+  ASSERT_NO_FATAL_FAILURE(Prepare(2, false));
+  StartMonitors("B887");
+  StartWorkloads(10, "a");
+  Sleep(1500);
+  pas::testing::WriteFile(bed_ / "swap.deck", Deck("SWAP", "B887"));
+  auto job = bed_.Start(1, Pas({"run", bed_ / "swap.deck", "--config", Config(1)}), "job");
+  bool joined = false;
+  for (int i = 0; i < 600 && !joined; ++i) {
+    joined = Contains(job->Stdout(), "PAS233I SYS2 ");
+    if (!joined) Sleep(50);
+  }
+  ASSERT_TRUE(joined) << job->Stdout() << job->Stderr();
+  ProcessResult kill = bed_.KillClient(2);
+  ASSERT_EQ(kill.exit_code, 0) << kill.out << kill.err;
+  const int rc = job->Wait(180);
+  const std::string out = job->Stdout();
+  EXPECT_EQ(rc, 8) << out << job->Stderr();
+  EXPECT_FALSE(Contains(out, "PAS236I")) << out;
+  EXPECT_TRUE(Contains(out, "PAS243E")) << out;
+  EXPECT_EQ(workloads_[0]->Wait(120), 0) << workloads_[0]->Stdout() << workloads_[0]->Stderr();
+  workloads_[1]->Wait(120);  // its storage is gone: it fails
+  workloads_.clear();
+  for (auto& m : monitors_) m->Kill();
+  monitors_.clear();
+  EXPECT_TRUE(Contains(Display(1), bed_.Mount(1) + "/src.ckd")) << Display(1);
+  EXPECT_FALSE(Contains(Display(2), "tgt1.ckd")) << Display(2);
+  ProcessResult v = Verify(1, bed_.Mount(1) + "/src.ckd", "a");
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
 }  // namespace
 }  // namespace pas::multimachine
