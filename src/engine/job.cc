@@ -61,6 +61,7 @@ struct VolumeTask {
   uint16_t source = 0;
   uint16_t target = 0;
   std::string error;  // the message issued when resolution failed, "" when resolved
+  std::string config_path;  // this system's configuration file (rewritten after a SWAP)
 };
 
 struct UnitLabel {
@@ -428,6 +429,7 @@ class VolumeJob {
     own_opts_.source_devnum = t_.source;
     own_opts_.target_devnum = t_.target;
     own_opts_.in_job = true;
+    own_opts_.config_path = t_.config_path;
     own_opts_.say = [this](const std::string& line) { rep_.Line(line); };
     own_opts_.clock = o_.clock;
     own_index_ = static_cast<int>(index);
@@ -1115,7 +1117,8 @@ class VolumeJob {
       // This system, if it has the unit defined on the source but took no
       // part (no process had it open), points it at the target too.
       if (own_index_ < 0) {
-        Status s = FollowSwapWithoutParticipating(sys_, t_.source, source_path_, target_path_);
+        Status s = FollowSwapWithoutParticipating(sys_, t_.source, source_path_, target_path_, t_.target,
+                                                  t_.config_path, [this](const std::string& line) { rep_.Line(line); });
         if (!s.ok()) {
           rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "SWITCHING UNIT " + st_.source_unit},
                                    {"reason", s.message()}});
@@ -1305,6 +1308,7 @@ JobResult RunJob(const statements::Plan& plan, const host::SystemConfig& config,
       continue;
     }
     resolved[i] = true;
+    tasks[i].config_path = config.path;
     jobs[i] = std::make_unique<VolumeJob>(plan, **sys, options, tasks[i]);
   }
   std::atomic<size_t> next{0};

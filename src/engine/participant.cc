@@ -207,6 +207,7 @@ class ParticipantRun {
     if (d == host::Decision::kSwap) {
       FaultPoint("monitor.after_commit");
       PAS_ASSIGN_OR_RETURN(host::UnitStatus st, sys_.Status(o_.source_devnum));
+      old_source_image_ = st.image_path != h_.target_path ? st.image_path : h_.source_path;
       if (st.image_path != h_.target_path) {
         if (!quiesced_) PAS_RETURN_IF_ERROR(QuiesceForSwitch());
         Status s = sys_.SwitchImage(o_.source_devnum, h_.target_path);
@@ -234,6 +235,7 @@ class ParticipantRun {
     blk_.longest_pause_us = static_cast<uint64_t>(out_.longest_pause_us);
     out_.joined_to_left_us = o_.clock->NowMicros() - joined_at_;
     if (d == host::Decision::kSwap) {
+      AdoptSwap(sys_, o_.source_devnum, o_.target_devnum, old_source_image_, o_.config_path, o_.say);
       blk_.state = coord::ParticipantState::kSwapped;
       out_.final_state = blk_.state;
       (void)Write();
@@ -269,6 +271,7 @@ class ParticipantRun {
   bool context_set_ = false, intercept_ = false, quiesced_ = false;
   int64_t quiesce_start_ = 0, joined_at_ = 0;
   uint32_t pace_us_ = 0;  // the write pacing this participant set on its unit
+  std::string old_source_image_;  // the source unit's image before the switch
 };
 
 }  // namespace
@@ -290,8 +293,33 @@ Result<ParticipantOutcome> RunParticipant(const coord::Header& header, uint32_t 
   return run.Run();
 }
 
+void AdoptSwap(host::System& system, uint16_t source_devnum, uint16_t target_devnum,
+               const std::string& old_source_image, const std::string& config_path,
+               const std::function<void(const std::string&)>& say) {
+  auto log = Logger("engine");
+  auto warn = [&](const std::string& what, const std::string& reason) {
+    log->warn("{}: {}: {}", system.name(), what, reason);
+    if (say)
+      say(report::Format("PAS217W", {{"system", system.name()}, {"what", what}, {"reason", reason}}));
+  };
+  Status s = system.ExchangeImagesAfterSwap(source_devnum, target_devnum, old_source_image);
+  if (!s.ok()) warn("THE UNIT TABLE", s.message());
+  if (config_path.empty()) return;
+  auto r = host::RewriteConfigAfterSwap(config_path, source_devnum, target_devnum, old_source_image);
+  if (!r.ok()) {
+    warn("THE CONFIGURATION FILE " + config_path, r.status().message());
+  } else if (*r && say) {
+    say(report::Format("PAS216I", {{"file", config_path},
+                                   {"system", system.name()},
+                                   {"source", host::FormatDevnum(source_devnum)},
+                                   {"target", host::FormatDevnum(target_devnum)}}));
+  }
+}
+
 Status FollowSwapWithoutParticipating(host::System& system, uint16_t devnum, const std::string& source_image,
-                                      const std::string& target_image) {
+                                      const std::string& target_image, uint16_t target_devnum,
+                                      const std::string& config_path,
+                                      const std::function<void(const std::string&)>& say) {
   PAS_ASSIGN_OR_RETURN(host::UnitStatus st, system.Status(devnum));
   if (st.image_path != source_image) return Status::Ok();
   PAS_ASSIGN_OR_RETURN(host::QuiesceInfo q, system.Quiesce(devnum, 5'000'000));
@@ -299,7 +327,9 @@ Status FollowSwapWithoutParticipating(host::System& system, uint16_t devnum, con
   Status s = system.SwitchImage(devnum, target_image);
   Status r = system.Resume(devnum);
   PAS_RETURN_IF_ERROR(s);
-  return r;
+  PAS_RETURN_IF_ERROR(r);
+  if (target_devnum != 0) AdoptSwap(system, devnum, target_devnum, source_image, config_path, say);
+  return Status::Ok();
 }
 
 }  // namespace pas::engine

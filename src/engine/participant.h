@@ -42,6 +42,10 @@ struct ParticipantOptions {
   Clock* clock = Clock::Real();
   int64_t poll_us = 1000;             // how often the area is read while taking part
   int64_t quiesce_timeout_us = 10'000'000;
+  // This system's configuration file: after a SWAP it is rewritten so the
+  // source unit names the target image and the target unit the old source
+  // (host::RewriteConfigAfterSwap); empty: not rewritten.
+  std::string config_path;
   int64_t install_timeout_us = 10'000'000;
 };
 
@@ -67,7 +71,19 @@ Result<ParticipantOutcome> RunParticipant(const coord::Header& header, uint32_t 
 // source image: after a SWAP decision, points the unit at the target image
 // (quiesce, switch, resume) so its display and later I/O use the target.
 // Ok without change when the unit is already elsewhere. Blocks briefly.
+// Then, as a participant does, the units exchange images in the unit table
+// (and in the configuration file when `config_path` is not empty).
 Status FollowSwapWithoutParticipating(host::System& system, uint16_t devnum,
-                                      const std::string& source_image, const std::string& target_image);
+                                      const std::string& source_image, const std::string& target_image,
+                                      uint16_t target_devnum = 0, const std::string& config_path = "",
+                                      const std::function<void(const std::string&)>& say = nullptr);
+
+// After a committed SWAP on this system (its source unit on the target
+// image): the target unit names the old source in the unit table and, when
+// `config_path` is not empty, in the configuration file (PAS216I; a failure
+// is PAS217W through `say` and the log, never an error of the swap).
+void AdoptSwap(host::System& system, uint16_t source_devnum, uint16_t target_devnum,
+               const std::string& old_source_image, const std::string& config_path,
+               const std::function<void(const std::string&)>& say);
 
 }  // namespace pas::engine

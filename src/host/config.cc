@@ -7,6 +7,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -35,8 +39,10 @@ bool IsDecimal(const std::string& s) {
 
 // Splits a statement into blank-separated tokens after removing the
 // comment: a '#' at the start of the line or after a blank starts one (as in
-// Hercules). A double-quoted token may contain blanks and '#'.
-std::vector<std::string> Tokenize(const std::string& line, bool* unterminated_quote) {
+// Hercules). A double-quoted token may contain blanks and '#'. `spans`
+// (optional) receives each token's [begin, end) in `line`, quotes included.
+std::vector<std::string> Tokenize(const std::string& line, bool* unterminated_quote,
+                                  std::vector<std::pair<size_t, size_t>>* spans = nullptr) {
   std::vector<std::string> tokens;
   *unterminated_quote = false;
   size_t i = 0;
@@ -45,6 +51,7 @@ std::vector<std::string> Tokenize(const std::string& line, bool* unterminated_qu
     while (i < n && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
     if (i >= n || line[i] == '#') break;
     std::string tok;
+    const size_t begin = i;
     if (line[i] == '"') {
       size_t end = line.find('"', i + 1);
       if (end == std::string::npos) {
@@ -57,8 +64,21 @@ std::vector<std::string> Tokenize(const std::string& line, bool* unterminated_qu
       while (i < n && !std::isspace(static_cast<unsigned char>(line[i]))) tok += line[i++];
     }
     tokens.push_back(tok);
+    if (spans != nullptr) spans->push_back({begin, i});
   }
   return tokens;
+}
+
+// A line `#PAS statement` holds a statement only pas reads (Hercules sees a
+// comment). Returns the offset of the statement, or npos for other lines.
+size_t PasOnlyStatement(const std::string& line) {
+  if (line.size() < 5 || line[0] != '#') return std::string::npos;
+  if (std::toupper(static_cast<unsigned char>(line[1])) != 'P' ||
+      std::toupper(static_cast<unsigned char>(line[2])) != 'A' ||
+      std::toupper(static_cast<unsigned char>(line[3])) != 'S' ||
+      !std::isspace(static_cast<unsigned char>(line[4])))
+    return std::string::npos;
+  return 5;
 }
 
 // Device types Hercules knows that are not CKD DASD: their device
@@ -111,6 +131,7 @@ class Parser {
     while (std::getline(in, line)) {
       ++lineno;
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (size_t at = PasOnlyStatement(line); at != std::string::npos) line = line.substr(at);
       PAS_RETURN_IF_ERROR(Statement(line, lineno));
     }
     PAS_RETURN_IF_ERROR(Resolve());
@@ -401,6 +422,155 @@ Result<std::string> ResolveConfigPath(const std::string& explicit_path) {
   if (env != nullptr && *env != '\0') return std::string(env);
   return Status::InvalidArgument(
       "PAS168E NO CONFIGURATION FILE: GIVE --config FILE OR SET PAS_CONFIG");
+}
+
+Result<std::string> ExchangeUnitImages(const std::string& text, const std::string& path, uint16_t a,
+                                       uint16_t b) {
+  PAS_ASSIGN_OR_RETURN(SystemConfig config, ParseSystemConfig(text, path));
+  const UnitConfig* ua = config.FindUnit(a);
+  const UnitConfig* ub = config.FindUnit(b);
+  if (ua == nullptr || ub == nullptr) {
+    return Status::NotFound(path + ": PAS172E UNIT " + FormatDevnum(ua == nullptr ? a : b) +
+                            " IS NOT DEFINED IN " + path);
+  }
+  // Lines with their endings, so everything but the two tokens is kept.
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    size_t nl = text.find('\n', at);
+    size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    lines.push_back(text.substr(at, end - at));
+    at = end;
+  }
+  auto image_span = [&](int line_no, size_t* begin, size_t* end) {
+    const std::string& raw = lines[static_cast<size_t>(line_no - 1)];
+    size_t body = raw.size();
+    while (body > 0 && (raw[body - 1] == '\n' || raw[body - 1] == '\r')) --body;
+    std::string line = raw.substr(0, body);
+    size_t skip = PasOnlyStatement(line);
+    if (skip == std::string::npos) skip = 0;
+    bool unterminated = false;
+    std::vector<std::pair<size_t, size_t>> spans;
+    Tokenize(line.substr(skip), &unterminated, &spans);
+    *begin = skip + spans.at(2).first;
+    *end = skip + spans.at(2).second;
+  };
+  size_t ab, ae, bb, be;
+  image_span(ua->line, &ab, &ae);
+  image_span(ub->line, &bb, &be);
+  std::string& la = lines[static_cast<size_t>(ua->line - 1)];
+  std::string& lb = lines[static_cast<size_t>(ub->line - 1)];
+  const std::string ta = la.substr(ab, ae - ab), tb = lb.substr(bb, be - bb);
+  la.replace(ab, ae - ab, tb);
+  lb.replace(bb, be - bb, ta);
+  std::string out;
+  for (const auto& l : lines) out += l;
+  return out;
+}
+
+namespace {
+
+// Writes `content` to `dir/name` atomically: a new file beside it created
+// exclusively without following symlinks, fsync, rename, fsync of the
+// directory.
+Status WriteFileAtomically(const std::string& dir, const std::string& name, const std::string& content,
+                           mode_t mode) {
+  const std::string tmp = dir + "/." + name + ".pas-new-" + std::to_string(::getpid());
+  const std::string dst = dir + "/" + name;
+  int fd = -1;
+  for (int attempt = 0; attempt < 2 && fd < 0; ++attempt) {
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0 && errno == EEXIST && attempt == 0) ::unlink(tmp.c_str());  // left by a dead rewrite
+  }
+  if (fd < 0) return Status::FromErrno(tmp);
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status s = Status::FromErrno(tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+    Status s = Status::FromErrno(tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
+    Status s = Status::FromErrno(dst);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec)) return true;
+  return std::filesystem::path(a).lexically_normal() == std::filesystem::path(b).lexically_normal();
+}
+
+}  // namespace
+
+Result<bool> RewriteConfigAfterSwap(const std::string& config_path, uint16_t source_devnum,
+                                    uint16_t target_devnum, const std::string& source_image) {
+  std::error_code ec;
+  const std::string real = std::filesystem::canonical(config_path, ec).string();
+  if (ec) return Status::IoError(config_path + ": " + ec.message());
+  // Serialize rewrites of one file (several volumes of a job end at once):
+  // flock the file, and start over when a rewrite replaced it meanwhile.
+  for (int attempt = 0;; ++attempt) {
+    int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(real);
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) return Status::FromErrno(real + ": flock");
+    }
+    struct stat held {}, now {};
+    if (::fstat(fd, &held) != 0) return Status::FromErrno(real);
+    if (::stat(real.c_str(), &now) != 0 || now.st_ino != held.st_ino || now.st_dev != held.st_dev) {
+      if (attempt > 100) return Status::IoError(real + ": replaced while being rewritten");
+      continue;
+    }
+    std::string text;
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::FromErrno(real);
+      if (n == 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    PAS_ASSIGN_OR_RETURN(SystemConfig config, ParseSystemConfig(text, config_path));
+    const UnitConfig* src = config.FindUnit(source_devnum);
+    if (src == nullptr || config.FindUnit(target_devnum) == nullptr)
+      return Status::NotFound(config_path + ": units " + FormatDevnum(source_devnum) + " and " +
+                              FormatDevnum(target_devnum) + " are not both defined");
+    // Already rewritten (or never naming the swapped image): nothing to do.
+    if (!SameFile(src->image_path, source_image)) return false;
+    PAS_ASSIGN_OR_RETURN(std::string updated,
+                         ExchangeUnitImages(text, config_path, source_devnum, target_devnum));
+    const std::filesystem::path p(real);
+    const std::string dir = p.parent_path().string();
+    const std::string name = p.filename().string();
+    const mode_t mode = held.st_mode & 07777;
+    PAS_RETURN_IF_ERROR(WriteFileAtomically(dir, name + ".prev", text, mode));
+    PAS_RETURN_IF_ERROR(WriteFileAtomically(dir, name, updated, mode));
+    return true;
+  }
 }
 
 std::optional<uint16_t> ParseDevnum(const std::string& text) {

@@ -8,6 +8,7 @@
 //   CPOWNED 1880-1881            CP-owned units (CALCDASD)
 //   ATTACH 1885 LINUX01          unit attached to a guest (CALCDASD)
 //   ALLOC 1884 PAGE 1-10016      CP allocation: TYPE first-last cylinders
+//   #PAS OFFLINE B880            a statement only pas reads (Hercules: a comment)
 //
 // Other Hercules statements (CPUMODEL, MAINSIZE, 0009 3215, ...) are
 // ignored; device statements for non-DASD device types are ignored too.
@@ -63,6 +64,27 @@ Result<SystemConfig> LoadSystemConfig(const std::string& path);
 // The configuration path: `explicit_path` if not empty, else $PAS_CONFIG;
 // InvalidArgument when neither is set.
 Result<std::string> ResolveConfigPath(const std::string& explicit_path);
+
+// The text of a configuration in which the device statements of units `a`
+// and `b` exchange their image names (the raw tokens, quotes kept; every
+// other byte, options after the image and `#PAS ` prefixes included, is
+// unchanged). InvalidArgument for a malformed text, NotFound for a unit
+// without a device statement.
+Result<std::string> ExchangeUnitImages(const std::string& text, const std::string& path, uint16_t a,
+                                       uint16_t b);
+
+// After a committed SWAP of the volume on `source_image` from unit
+// `source_devnum` to unit `target_devnum`: rewrites the configuration file
+// so the source unit's statement names the target image and the target
+// unit's the old source (ExchangeUnitImages), atomically — the previous
+// contents are kept as FILE.prev, the new file is created exclusively
+// beside the file (symlinks are not followed; a symlinked FILE is
+// rewritten where it points), fsynced and renamed over it. Concurrent
+// rewrites of one file are serialized (flock). Returns false without a
+// change when the source unit's statement does not name `source_image`
+// (already rewritten). IoError (PAS217E) / InvalidArgument / NotFound.
+Result<bool> RewriteConfigAfterSwap(const std::string& config_path, uint16_t source_devnum,
+                                    uint16_t target_devnum, const std::string& source_image);
 
 // "1887" -> 0x1887; nullopt unless 1-4 hex digits.
 std::optional<uint16_t> ParseDevnum(const std::string& text);

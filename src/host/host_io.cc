@@ -262,6 +262,9 @@ Result<RegistryEntry> RegisterUnitUse(System& system, uint16_t devnum) {
     PAS_ASSIGN_OR_RETURN(RegistryMarker m, ReadMarker(path));
     std::string follow;
     if (m.moved && !m.target_image.empty()) {
+      // The volume lives on an image another unit of this system uses:
+      // this unit names the old source (the exchange after a swap).
+      if (system.ImageInUseByOtherUnit(m.target_image, devnum)) break;
       follow = m.target_image;
     } else if (m.frozen) {
       PAS_ASSIGN_OR_RETURN(Decision d, ReadDecision(m.decision_path));

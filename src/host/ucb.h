@@ -37,7 +37,8 @@ struct ProcessSlot {
 };
 
 struct UnitControlBlock {
-  // Immutable after creation.
+  // Immutable after creation (configured_image: guarded by `mutex`; changed
+  // only by System::ExchangeImagesAfterSwap, with the configuration file).
   uint16_t devnum;
   uint16_t device_type;
   uint32_t index;

@@ -129,11 +129,14 @@ std::string Mismatch(UnitTable* t, const SystemConfig& config) {
   for (uint32_t i = 0; i < t->unit_count; ++i) {
     UnitControlBlock* u = t->ucb(i);
     const UnitConfig& uc = config.units[i];
-    if (u->devnum != uc.devnum || u->device_type != uc.device_type ||
-        Str(u->configured_image, kPathMax) != uc.image_path)
+    std::string configured;
+    {
+      UcbLock lock(u);
+      configured = Str(u->configured_image, kPathMax);
+    }
+    if (u->devnum != uc.devnum || u->device_type != uc.device_type || configured != uc.image_path)
       return "unit " + Hex4(uc.devnum) + " " + Hex4(uc.device_type) + " " + uc.image_path +
-             " is in the table as " + Hex4(u->devnum) + " " + Hex4(u->device_type) + " " +
-             Str(u->configured_image, kPathMax);
+             " is in the table as " + Hex4(u->devnum) + " " + Hex4(u->device_type) + " " + configured;
   }
   return "";
 }
@@ -563,6 +566,42 @@ void System::RecoverOrphans(int fresh_slot) {
   }
 }
 
+pas::Status System::ExchangeImagesAfterSwap(uint16_t source, uint16_t target, const std::string& old_source_image) {
+  UnitControlBlock* s = FindUcb(source);
+  UnitControlBlock* t = FindUcb(target);
+  if (s == nullptr || t == nullptr)
+    return pas::Status::NotFound("PAS172E unit " + Hex4(s == nullptr ? source : target) +
+                                 " is not defined in system " + name_);
+  if (s == t || old_source_image.size() >= kPathMax) return pas::Status::InvalidArgument("bad exchange");
+  auto img = ckd::CkdImage::Open(old_source_image, false);
+  UnitControlBlock* first = s->index < t->index ? s : t;
+  UnitControlBlock* second = first == s ? t : s;
+  UcbLock l1(first);
+  UcbLock l2(second);
+  if (Str(t->image_path, kPathMax) == old_source_image) return pas::Status::Ok();
+  std::string configured_s = Str(s->configured_image, kPathMax);
+  Put(s->configured_image, kPathMax, Str(t->configured_image, kPathMax));
+  Put(t->configured_image, kPathMax, configured_s);
+  if (t->online.load() == 0) {
+    Put(t->image_path, kPathMax, old_source_image);
+    t->tracks.store(img.ok() ? img->tracks() : 0);
+    t->generation.fetch_add(1, std::memory_order_seq_cst);
+  }
+  Log()->info("{}: units {} and {} exchanged images; {} now names {}", name_, Hex4(source), Hex4(target),
+              Hex4(target), Str(t->image_path, kPathMax));
+  return pas::Status::Ok();
+}
+
+bool System::ImageInUseByOtherUnit(const std::string& image, uint16_t except) const {
+  for (uint32_t i = 0; i < table_->unit_count; ++i) {
+    UnitControlBlock* u = table_->ucb(i);
+    if (u->devnum == except || u->online.load() == 0) continue;
+    UcbLock lock(u);
+    if (Str(u->image_path, kPathMax) == image) return true;
+  }
+  return false;
+}
+
 void System::FollowMovedVolumes() {
   for (uint32_t i = 0; i < table_->unit_count; ++i) {
     UnitControlBlock* u = table_->ucb(i);
@@ -581,6 +620,7 @@ void System::FollowMovedVolumes() {
       const std::string path = current();
       auto m = ReadMarker(path);
       if (!m.ok() || !m->moved || m->target_image.empty()) break;
+      if (ImageInUseByOtherUnit(m->target_image, devnum)) break;
       seen.push_back(path);
       if (std::find(seen.begin(), seen.end(), m->target_image) != seen.end()) {
         Log()->error("{}: unit {}: the moved markers of {} and {} form a loop; the unit is left on {}", name_,

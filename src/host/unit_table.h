@@ -128,6 +128,21 @@ class System {
   // InvalidArgument when the unit is not quiesced. Never blocks.
   pas::Status Resume(uint16_t devnum);
 
+  // After a committed SWAP of the volume of unit `source` to unit `target`
+  // (the source unit already on the target image): the two units exchange
+  // images the way the rewritten configuration does — the target unit now
+  // names `old_source_image` (the relabelled old source; when offline, so
+  // nothing of this system does I/O through it) and the two units' configured
+  // images are exchanged, so an attach with the rewritten configuration
+  // matches the table. No change when the target unit already names
+  // `old_source_image`. NotFound for an unknown unit. Never blocks long.
+  pas::Status ExchangeImagesAfterSwap(uint16_t source, uint16_t target, const std::string& old_source_image);
+
+  // True when an online unit of this system other than `except` uses
+  // `image` now (a moved marker pointing there is not followed: that unit
+  // holds the volume, and `except` names the old source deliberately).
+  bool ImageInUseByOtherUnit(const std::string& image, uint16_t except) const;
+
   // For the host I/O path (src/host only).
   UnitControlBlock* FindUcb(uint16_t devnum) const;
   UnitTable* table() const { return table_; }

@@ -270,6 +270,7 @@ class Monitor {
     opts->source_devnum = source;
     opts->target_devnum = w.devnum;
     opts->in_job = false;
+    opts->config_path = config_.path;
     opts->say = [this](const std::string& line) { rep_.Line(line); };
     opts->clock = o_.clock;
     ++active_;

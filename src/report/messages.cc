@@ -433,6 +433,23 @@ constexpr MessageDef kMessages[] = {
                     "a free I/O slot in the unit table. The open or I/O fails (EIO, EBUSY or "
                     "EMFILE); nothing is written behind the unit's back.",
      .action = "Correct the cause named in the reason; see `pas display` for the unit."},
+    {.id = "PAS216I",
+     .text = "CONFIGURATION FILE {file} OF SYSTEM {system} REWRITTEN: UNIT {source} NOW NAMES THE "
+             "TARGET IMAGE, UNIT {target} THE OLD SOURCE",
+     .explanation = "After a committed SWAP the system's configuration file was rewritten "
+                    "atomically so that a system (a Hercules) started with it uses the volume's "
+                    "new image; the two device statements exchanged their image names. The "
+                    "previous file is kept beside it as FILE.prev.",
+     .action = "None."},
+    {.id = "PAS217W",
+     .text = "SYSTEM {system}: {what} WAS NOT UPDATED AFTER THE SWAP: {reason}",
+     .explanation = "The swap is complete and every system uses the target, but the "
+                    "configuration file (or the unit table) could not be changed to name the "
+                    "target image for the unit. A system started later with that file would "
+                    "name the old source, which is relabelled and whose registry points at "
+                    "the target.",
+     .action = "Correct the cause named in the reason and edit the configuration file: the "
+               "source unit's device statement must name the target image."},
     {.id = "PAS220I",
      .text = "SWAP OF VOL={volser} ANNOUNCED ON UNIT={target}; WAITING FOR {count} SYSTEM(S) "
              "TO JOIN",

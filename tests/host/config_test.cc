@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <filesystem>
 
 #include "test_util.h"
 
@@ -245,6 +248,94 @@ TEST(ConfigTest, DevnumHelpers) {
   EXPECT_FALSE(ParseDevnumRange("1880-").has_value());
   EXPECT_EQ(FormatDevnum(0x48E), "048E");
   EXPECT_EQ(FormatDevnum(0xB887), "B887");
+}
+
+}  // namespace
+}  // namespace pas::host
+
+namespace pas::host {
+namespace {
+
+// The one file Hercules and pas both read: pas-only statements behind
+// "#PAS " (Hercules sees comments), options after the image name.
+const char kSharedConfig[] = R"(CPUSERIAL 012345
+LPARNAME SYSA
+HTTPPORT 8081 NOAUTH
+0A80 3390 /v/a.ckd sf=/v/shadow/a_*.ckd ro
+0A81 3390 /v/b.ckd cu=3990
+#PAS 0B80 3390 /v/t.ckd
+#pas OFFLINE 0B80
+#PAS CPOWNED 0A80
+#PAS ALLOC 0A80 PAGE 1-9
+#PASSWORD is a comment, so is
+#  PAS 0B81 3390 /v/u.ckd
+)";
+
+TEST(ConfigTest, PasOnlyStatementsBehindHashPas) {
+  auto c = ParseSystemConfig(kSharedConfig, "/etc/h.cnf");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->units.size(), 3u);
+  EXPECT_EQ(c->units[0].image_path, "/v/a.ckd");
+  EXPECT_EQ(c->units[1].image_path, "/v/b.ckd");
+  EXPECT_EQ(c->units[2].devnum, 0x0B80);
+  EXPECT_EQ(c->units[2].line, 6);
+  EXPECT_TRUE(c->units[2].offline);
+  EXPECT_FALSE(c->units[0].offline);
+  EXPECT_TRUE(c->units[0].cp_owned);
+  ASSERT_EQ(c->units[0].allocs.size(), 1u);
+  // A malformed #PAS statement is an error like any other.
+  auto bad = ParseSystemConfig(std::string(kSharedConfig) + "#PAS OFFLINE ZZZZ\n", "/etc/h.cnf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("/etc/h.cnf:12: PAS154E"), std::string::npos) << bad.status().message();
+}
+
+TEST(ConfigTest, ExchangeUnitImagesKeepsEverythingElse) {
+  auto out = ExchangeUnitImages(kSharedConfig, "/etc/h.cnf", 0x0A80, 0x0B80);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::string want = kSharedConfig;
+  want.replace(want.find("/v/a.ckd sf"), 8, "/v/t.ckd");
+  want.replace(want.find("#PAS 0B80 3390 /v/t.ckd"), 23, "#PAS 0B80 3390 /v/a.ckd");
+  EXPECT_EQ(*out, want);
+  auto c = ParseSystemConfig(*out, "/etc/h.cnf");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->FindUnit(0x0A80)->image_path, "/v/t.ckd");
+  EXPECT_EQ(c->FindUnit(0x0B80)->image_path, "/v/a.ckd");
+  // Quoted names keep their quotes; a unit without a statement is NotFound.
+  auto q = ExchangeUnitImages("LPARNAME X\n1 3390 \"a b.ckd\"\n2 3390 c.ckd\n", "/d/x.cnf", 1, 2);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(*q, "LPARNAME X\n1 3390 c.ckd\n2 3390 \"a b.ckd\"\n");
+  EXPECT_FALSE(ExchangeUnitImages(kSharedConfig, "/etc/h.cnf", 0x0A80, 0x0C00).ok());
+}
+
+TEST(ConfigTest, RewriteAfterSwapIsAtomicKeepsThePreviousAndRunsOnce) {
+  ScratchDir dir;
+  const std::string a = dir / "a.ckd", t = dir / "t.ckd";
+  WriteFile(a, "");
+  WriteFile(t, "");
+  const std::string text = "LPARNAME SYSA\n0A80 3390 a.ckd cu=3990\n#PAS 0B80 3390 t.ckd\n#PAS OFFLINE 0B80\n";
+  WriteFile(dir / "real.cnf", text);
+  ASSERT_EQ(::chmod((dir / "real.cnf").c_str(), 0640), 0);
+  // Rewritten where a symlinked configuration points.
+  std::filesystem::create_symlink(dir / "real.cnf", dir / "h.cnf");
+  auto r = RewriteConfigAfterSwap(dir / "h.cnf", 0x0A80, 0x0B80, a);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(*r);
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "h.cnf"));
+  EXPECT_EQ(::pas::testing::ReadFile(dir / "real.cnf"),
+            "LPARNAME SYSA\n0A80 3390 t.ckd cu=3990\n#PAS 0B80 3390 a.ckd\n#PAS OFFLINE 0B80\n");
+  EXPECT_EQ(::pas::testing::ReadFile(dir / "real.cnf.prev"), text);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "real.cnf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  // The second call for the same swap changes nothing.
+  r = RewriteConfigAfterSwap(dir / "h.cnf", 0x0A80, 0x0B80, a);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(::pas::testing::ReadFile(dir / "real.cnf.prev"), text);
+  // No temporary file is left.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.path().filename().string()[0] == '.';
+  EXPECT_EQ(files, 0);
 }
 
 }  // namespace
