@@ -302,18 +302,24 @@ void AdoptSwap(host::System& system, uint16_t source_devnum, uint16_t target_dev
     if (say)
       say(report::Format("PAS217W", {{"system", system.name()}, {"what", what}, {"reason", reason}}));
   };
-  Status s = system.ExchangeImagesAfterSwap(source_devnum, target_devnum, old_source_image);
-  if (!s.ok()) warn("THE UNIT TABLE", s.message());
-  if (config_path.empty()) return;
-  auto r = host::RewriteConfigAfterSwap(config_path, source_devnum, target_devnum, old_source_image);
-  if (!r.ok()) {
-    warn("THE CONFIGURATION FILE " + config_path, r.status().message());
-  } else if (*r && say) {
-    say(report::Format("PAS216I", {{"file", config_path},
-                                   {"system", system.name()},
-                                   {"source", host::FormatDevnum(source_devnum)},
-                                   {"target", host::FormatDevnum(target_devnum)}}));
+  // The file first: the table's configured images follow it only when it
+  // was rewritten (they must always equal the file's).
+  bool rewritten = false;
+  if (!config_path.empty()) {
+    auto r = host::RewriteConfigAfterSwap(config_path, source_devnum, target_devnum, old_source_image);
+    if (!r.ok()) {
+      warn("THE CONFIGURATION FILE " + config_path, r.status().message());
+    } else if (*r) {
+      rewritten = true;
+      if (say)
+        say(report::Format("PAS216I", {{"file", config_path},
+                                       {"system", system.name()},
+                                       {"source", host::FormatDevnum(source_devnum)},
+                                       {"target", host::FormatDevnum(target_devnum)}}));
+    }
   }
+  Status s = system.ExchangeImagesAfterSwap(source_devnum, target_devnum, old_source_image, rewritten);
+  if (!s.ok()) warn("THE UNIT TABLE", s.message());
 }
 
 Status FollowSwapWithoutParticipating(host::System& system, uint16_t devnum, const std::string& source_image,

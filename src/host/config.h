@@ -82,7 +82,7 @@ Result<std::string> ExchangeUnitImages(const std::string& text, const std::strin
 // rewritten where it points), fsynced and renamed over it. Concurrent
 // rewrites of one file are serialized (flock). Returns false without a
 // change when the source unit's statement does not name `source_image`
-// (already rewritten). IoError (PAS217E) / InvalidArgument / NotFound.
+// (already rewritten). IoError / InvalidArgument / NotFound (the caller reports PAS217W).
 Result<bool> RewriteConfigAfterSwap(const std::string& config_path, uint16_t source_devnum,
                                     uint16_t target_devnum, const std::string& source_image);
 

@@ -119,6 +119,37 @@ void InitTable(UnitTable* t, const SystemConfig& config, size_t size) {
   }
 }
 
+// A configuration rewritten after a swap names the two units' images
+// exchanged; a table whose configured images differ from the file's only
+// by such exchanges (the same set of images among the differing units)
+// takes the file's names (the process that rewrote the file may have died
+// before it changed the table). True when it did.
+bool AdoptExchangedImages(UnitTable* t, const SystemConfig& config) {
+  if (t->version != kTableVersion || t->unit_count != config.units.size()) return false;
+  std::vector<uint32_t> differ;
+  std::vector<std::string> in_table, in_file;
+  for (uint32_t i = 0; i < t->unit_count; ++i) {
+    UnitControlBlock* u = t->ucb(i);
+    const UnitConfig& uc = config.units[i];
+    if (u->devnum != uc.devnum || u->device_type != uc.device_type) return false;
+    UcbLock lock(u);
+    std::string configured = Str(u->configured_image, kPathMax);
+    if (configured == uc.image_path) continue;
+    differ.push_back(i);
+    in_table.push_back(configured);
+    in_file.push_back(uc.image_path);
+  }
+  std::sort(in_table.begin(), in_table.end());
+  std::sort(in_file.begin(), in_file.end());
+  if (differ.empty() || in_table != in_file) return false;
+  for (uint32_t i : differ) {
+    UnitControlBlock* u = t->ucb(i);
+    UcbLock lock(u);
+    Put(u->configured_image, kPathMax, config.units[i].image_path);
+  }
+  return true;
+}
+
 // Empty when the existing table was made from the same unit list.
 std::string Mismatch(UnitTable* t, const SystemConfig& config) {
   if (t->version != kTableVersion)
@@ -181,6 +212,10 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
     auto* t = static_cast<UnitTable*>(p);
     if (t->magic.load(std::memory_order_acquire) == kTableMagic) {
       std::string why = Mismatch(t, config);
+      if (!why.empty() && AdoptExchangedImages(t, config)) {
+        Log()->info("{}: unit table takes the exchanged images of the rewritten configuration", config.name);
+        why = Mismatch(t, config);
+      }
       if (why.empty()) {
         create = false;
         sys->table_ = t;
@@ -566,7 +601,8 @@ void System::RecoverOrphans(int fresh_slot) {
   }
 }
 
-pas::Status System::ExchangeImagesAfterSwap(uint16_t source, uint16_t target, const std::string& old_source_image) {
+pas::Status System::ExchangeImagesAfterSwap(uint16_t source, uint16_t target, const std::string& old_source_image,
+                                            bool exchange_configured) {
   UnitControlBlock* s = FindUcb(source);
   UnitControlBlock* t = FindUcb(target);
   if (s == nullptr || t == nullptr)
@@ -578,11 +614,12 @@ pas::Status System::ExchangeImagesAfterSwap(uint16_t source, uint16_t target, co
   UnitControlBlock* second = first == s ? t : s;
   UcbLock l1(first);
   UcbLock l2(second);
-  if (Str(t->image_path, kPathMax) == old_source_image) return pas::Status::Ok();
-  std::string configured_s = Str(s->configured_image, kPathMax);
-  Put(s->configured_image, kPathMax, Str(t->configured_image, kPathMax));
-  Put(t->configured_image, kPathMax, configured_s);
-  if (t->online.load() == 0) {
+  if (exchange_configured) {
+    std::string configured_s = Str(s->configured_image, kPathMax);
+    Put(s->configured_image, kPathMax, Str(t->configured_image, kPathMax));
+    Put(t->configured_image, kPathMax, configured_s);
+  }
+  if (t->online.load() == 0 && Str(t->image_path, kPathMax) != old_source_image) {
     Put(t->image_path, kPathMax, old_source_image);
     t->tracks.store(img.ok() ? img->tracks() : 0);
     t->generation.fetch_add(1, std::memory_order_seq_cst);

@@ -129,14 +129,15 @@ class System {
   pas::Status Resume(uint16_t devnum);
 
   // After a committed SWAP of the volume of unit `source` to unit `target`
-  // (the source unit already on the target image): the two units exchange
-  // images the way the rewritten configuration does — the target unit now
-  // names `old_source_image` (the relabelled old source; when offline, so
-  // nothing of this system does I/O through it) and the two units' configured
-  // images are exchanged, so an attach with the rewritten configuration
-  // matches the table. No change when the target unit already names
-  // `old_source_image`. NotFound for an unknown unit. Never blocks long.
-  pas::Status ExchangeImagesAfterSwap(uint16_t source, uint16_t target, const std::string& old_source_image);
+  // (the source unit already on the target image): the target unit now
+  // names `old_source_image` (the relabelled old source; only when offline,
+  // so nothing of this system does I/O through it), and with
+  // `exchange_configured` (the configuration file was just rewritten the
+  // same way) the two units' configured images are exchanged, so an attach
+  // with the rewritten file matches the table. NotFound for an unknown
+  // unit. Never blocks long.
+  pas::Status ExchangeImagesAfterSwap(uint16_t source, uint16_t target, const std::string& old_source_image,
+                                      bool exchange_configured);
 
   // True when an online unit of this system other than `except` uses
   // `image` now (a moved marker pointing there is not followed: that unit
