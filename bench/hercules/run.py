@@ -117,10 +117,12 @@ class Hercules:
                               text=True, **kw)
 
     def rate(self, seconds):
+        """Writes per second over `seconds`, and the longest write in that window (ms)."""
+        console(self.port, "r 31C=00000000")
         c0, t0 = counters(self.port), time.monotonic()
         time.sleep(seconds)
         c1, t1 = counters(self.port), time.monotonic()
-        return (c1["writes"] - c0["writes"]) / (t1 - t0)
+        return (c1["writes"] - c0["writes"]) / (t1 - t0), c1["longest_us"] / 1000.0
 
     def close(self):
         try:
@@ -140,7 +142,8 @@ class Hercules:
 def run_rate(pas, work, through_pas, seconds):
     h = Hercules(pas, work, through_pas, False)
     try:
-        return {"rate": h.rate(seconds)}
+        rate, longest = h.rate(seconds)
+        return {"rate": rate, "longest_ms": longest}
     finally:
         h.close()
 
@@ -209,14 +212,16 @@ def main():
                 if k == "swap":
                     row.update(run_swap(pas, work))
                 else:
-                    row[k] = run_rate(pas, work, k == "exec", args.seconds)["rate"]
+                    got = run_rate(pas, work, k == "exec", args.seconds)
+                    row[k], row[k + "_longest_ms"] = got["rate"], got["longest_ms"]
                 if not args.keep:
                     shutil.rmtree(work, ignore_errors=True)
             row["ratio"] = row["exec"] / row["plain"]
             rows.append(row)
-            print("round %d (%s): plain %.0f/s, exec %.0f/s, ratio %.3f; swap %.2f s, guest's longest write %.1f ms, "
-                  "job's pause %.1f ms, %d passes, pace %d us, %d writes during the swap" %
-                  (r + 1, ",".join(order), row["plain"], row["exec"], row["ratio"], row["swap_s"],
+            print("round %d (%s): plain %.0f/s, exec %.0f/s, ratio %.3f; longest write without a swap %.1f ms; "
+                  "swap %.2f s, guest's longest write %.1f ms, job's pause %.1f ms, %d passes, pace %d us, "
+                  "%d writes during the swap" %
+                  (r + 1, ",".join(order), row["plain"], row["exec"], row["ratio"], row["exec_longest_ms"], row["swap_s"],
                    row["guest_longest_ms"], row["job_pause_ms"], row["passes"], row["pace_us"],
                    row["writes_during_swap"]), flush=True)
     finally:
@@ -229,6 +234,7 @@ def main():
         "exec_over_plain": statistics.median(col("ratio")),
         "swap_seconds": statistics.median(col("swap_s")),
         "guest_longest_write_at_swap_ms": statistics.median(col("guest_longest_ms")),
+        "guest_longest_write_no_swap_ms": statistics.median(col("exec_longest_ms")),
         "job_longest_pause_ms": statistics.median(col("job_pause_ms")),
         "passes": statistics.median(col("passes")),
     }
@@ -236,6 +242,8 @@ def main():
     print("guest writes/s, plain hercules     : " + summary(col("plain")))
     print("guest writes/s, under pas exec     : " + summary(col("exec")))
     print("exec / plain (per round)           : " + summary(col("ratio")) + "   goal >= 0.95")
+    print("longest write, plain, no swap (ms) : " + summary(col("plain_longest_ms")))
+    print("longest write, exec, no swap (ms)  : " + summary(col("exec_longest_ms")))
     print("swap duration (s)                  : " + summary(col("swap_s")))
     print("guest's longest write at swap (ms) : " + summary(col("guest_longest_ms")))
     print("job's longest pause (ms)           : " + summary(col("job_pause_ms")))

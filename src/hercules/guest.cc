@@ -59,14 +59,16 @@ Status WriteWhole(const std::string& path, const void* data, size_t size) {
 std::span<const uint8_t> GuestImage() { return {kGuestBinary, size_t(kGuestBinarySize)}; }
 
 Result<std::string> InstallGuest(const std::string& where, const GuestParams& p) {
-  std::error_code ec;
-  const std::string dir = std::filesystem::absolute(where, ec).lexically_normal().string();
-  if (ec) return Status::IoError("guest directory " + where + ": " + ec.message());
   if (GuestImage().empty())
     return Status::NotSupported("the guest was not built: s390x-linux-gnu-as was missing at build time "
                                 "(install binutils-s390x-linux-gnu, e.g. with scripts/deps.sh, and rebuild)");
   if (p.tracks == 0 || p.data_length < 32 || p.data_length > 16384)
     return Status::InvalidArgument("guest parameters: tracks must be > 0 and the data length 32-16384");
+  std::error_code ec;
+  const std::string dir = std::filesystem::absolute(where, ec).lexically_normal().string();
+  if (ec) return Status::IoError("guest directory " + where + ": " + ec.message());
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("create " + dir + ": " + ec.message());
   uint8_t block[kParamLength] = {};
   PutBe32(block, kParamMagic);
   block[4] = uint8_t(p.device >> 8);
