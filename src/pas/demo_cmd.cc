@@ -7,9 +7,16 @@
 // write the workloads were told was done is on the target, shows where each
 // system's unit now points, and ends with the closing line. Every step is a
 // separate `pas` process, exactly as a user would run them.
+//
+// Then, when `hercules` is installed, the same under a real Hercules: the
+// project's ESA/390 test guest (doc/hercules-guest.md) writes volume
+// VM0A80 on unit 0A80 of a Hercules started through `pas exec`, the SWAP
+// moves it to unit 0B80 while the guest writes, and the demo ends with the
+// check that every write the guest saw complete is on the target.
 #include <boost/program_options.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,6 +34,9 @@
 
 #include "ckd/image.h"
 #include "ckd/volume.h"
+#include "ckd/vtoc.h"
+#include "hercules/console.h"
+#include "hercules/guest.h"
 #include "pas/command.h"
 #include "report/report.h"
 
@@ -95,15 +105,141 @@ Status BuildVolumes(const std::string& src, const std::string& tgt, uint32_t cyl
   return t.Sync();
 }
 
+bool HerculesInstalled() {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/hercules";
+    if (::access(candidate.c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// A Hercules the demo started: ended with `quit` (then SIGKILL) whatever
+// happens, so the demo never leaves one running.
+struct RunningHercules {
+  pid_t pid = -1;
+  hercules::HerculesConsole console{0};
+  ~RunningHercules() { Stop(); }
+  void Stop() {
+    if (pid <= 0) return;
+    (void)console.Command("quit", 2000);
+    for (int i = 0; i < 100; ++i) {
+      int st = 0;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        pid = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(pid, SIGKILL);
+    Wait(pid);
+    pid = -1;
+  }
+};
+
+// Steps 9-12: a live SWAP under a real Hercules and the test guest.
+// Returns the highest condition code (0 when every check passed).
+int HerculesDemo(const std::string& dir) {
+  Heading("9. A running Hercules: the test guest writes VM0A80 on unit 0A80 as fast as it can");
+  const std::string src = dir + "/vm0a80.ckd", tgt = dir + "/new0b80.ckd", gdir = dir + "/guest";
+  hercules::GuestParams params;
+  params.tracks = 150;
+  {
+    // A volume with a VTOC and the data set PAS.GUEST the guest writes in.
+    auto img = ckd::CkdImage::Create(src, ckd::k3390Geometry, 15, false);
+    Status s = img.status();
+    if (s.ok()) s = ckd::FormatVolume(*img, "VM0A80", true);
+    if (s.ok())
+      s = ckd::AddDataSet(*img, ckd::DataSetSpec{.name = "PAS.GUEST", .tracks = params.tracks, .lrecl = 80,
+                                                 .blksize = 3120, .records = 0, .fill = nullptr});
+    if (s.ok()) {
+      auto vtoc = ckd::ReadVtoc(*img);
+      s = vtoc.status();
+      if (s.ok())
+        for (const auto& ds : vtoc->datasets)
+          if (ds.name == "PAS.GUEST") params.first_track = ckd::RelativeTrack(img->geometry(), ds.extents.at(0).begin);
+    }
+    if (s.ok()) s = img->Sync();
+    if (!s.ok()) {
+      std::fprintf(stderr, "PAS102E DEMO VOLUMES CANNOT BE CREATED IN %s: %s\n", dir.c_str(), s.ToString().c_str());
+      return report::kCcJobFailed;
+    }
+  }
+  RunPas({"volume", "init", tgt, "--model", "3390-1", "--cylinders", "15", "--volser", "NEW0B8"});
+  auto port = hercules::PickFreePort();
+  if (!port.ok() || ::mkdir(gdir.c_str(), 0755) != 0) {
+    std::fprintf(stderr, "PAS102E DEMO HERCULES CANNOT BE SET UP IN %s\n", dir.c_str());
+    return report::kCcJobFailed;
+  }
+  const std::string cfg = dir + "/hercules.cnf";
+  std::ofstream(cfg) << "# One file for Hercules and pas: Hercules reads #PAS lines as comments.\n"
+                        "CPUSERIAL 0A0001\nCPUMODEL  3090\nMAINSIZE  2\nNUMCPU    1\nARCHMODE  ESA/390\n"
+                        "LPARNAME  HERC1\nHTTPPORT  "
+                     << *port << " NOAUTH\n0A80 3390 " << src << "\n#PAS 0B80 3390 " << tgt << "\n#PAS OFFLINE 0B80\n";
+  std::printf("%s:\n%s", cfg.c_str(), ReadText(cfg).c_str());
+  std::fflush(stdout);
+  if (RunPas({"guest", "install", gdir, "--first-track", std::to_string(params.first_track), "--tracks",
+              std::to_string(params.tracks)}) != 0)
+    return report::kCcJobFailed;
+  const std::string rc = dir + "/hercules.rc";
+  std::ofstream(rc) << "ipl " << gdir << "/guest.ins\n";
+  std::printf("HERCULES_RC=%s pas exec --config %s -- hercules -f %s -d\n", rc.c_str(), cfg.c_str(), cfg.c_str());
+  ::setenv("HERCULES_RC", rc.c_str(), 1);
+  RunningHercules herc;
+  herc.console = hercules::HerculesConsole(*port);
+  herc.pid = Spawn({"exec", "--config", cfg, "--", "hercules", "-f", cfg, "-d"}, dir + "/hercules.log");
+  ::unsetenv("HERCULES_RC");
+  bool writing = false;
+  for (int i = 0; i < 600 && herc.pid > 0 && !writing; ++i) {
+    auto c = herc.console.ReadCounters();
+    writing = c.ok() && c->state == 2 && c->writes > 0;
+    if (!writing) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!writing) {
+    std::fprintf(stderr, "PAS686E HERCULES CONSOLE ON PORT %d DOES NOT ANSWER: the guest did not start (see %s)\n",
+                 *port, (dir + "/hercules.log").c_str());
+    return report::kCcJobFailed;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const std::string show_port = std::to_string(*port);
+  RunPas({"guest", "show", "--port", show_port});
+  (void)herc.console.ResetLongest();
+
+  Heading("10. The SWAP of VM0A80 from unit 0A80 to unit 0B80, while the guest writes");
+  const std::string deck = dir + "/swap0a80.deck";
+  std::ofstream(deck) << "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM0A80,SWAPUNIT=0B80\n";
+  int cc = RunPas({"run", deck, "--config", cfg});
+
+  Heading("11. The guest kept running: its count rises; its longest write is the pause it saw");
+  RunPas({"guest", "show", "--port", show_port});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  RunPas({"guest", "show", "--port", show_port});
+  RunPas({"display", "0A80", "--config", cfg});
+
+  Heading("12. Every write the guest saw complete is on the target");
+  int verify = RunPas({"guest", "verify", tgt, "--port", show_port});
+  herc.Stop();
+  std::printf("The configuration now names the target for 0A80 (Hercules restarted with it uses it):\n%s",
+              ReadText(cfg).c_str());
+  return std::max(cc, verify == 0 ? 0 : report::kCcVolumeFailed);
+}
+
 int DemoCommand(int argc, char** argv) {
   std::string dir;
   uint32_t cylinders = 30;
   int seconds = 4;
+  bool no_hercules = false;
   po::options_description opts("pas demo options");
   opts.add_options()("help,h", "this help")(
       "dir", po::value(&dir), "directory for the demo (default: a new /tmp/pas-demo-*)")(
       "cylinders", po::value(&cylinders), "cylinders of the demo volumes (default 30)")(
-      "seconds", po::value(&seconds), "how long the workloads write (default 4)");
+      "seconds", po::value(&seconds), "how long the workloads write (default 4)")(
+      "no-hercules", po::bool_switch(&no_hercules), "leave out the live migration under Hercules");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -113,9 +249,12 @@ int DemoCommand(int argc, char** argv) {
     return report::kCcJobFailed;
   }
   if (vm.count("help")) {
-    std::cout << "usage: pas demo [--dir DIR] [--cylinders N] [--seconds S]\n\n"
+    std::cout << "usage: pas demo [--dir DIR] [--cylinders N] [--seconds S] [--no-hercules]\n\n"
                  "A live swap on this machine: two systems share volume VM1887 and write to it\n"
-                 "while it moves from unit 1887 to unit B887; then every write is verified.\n\n"
+                 "while it moves from unit 1887 to unit B887; then every write is verified.\n"
+                 "Then, with hercules installed, a running Hercules whose guest writes VM0A80\n"
+                 "is migrated from unit 0A80 to 0B80 and every write the guest saw complete is\n"
+                 "verified on the target.\n\n"
               << opts;
     return 0;
   }
@@ -198,9 +337,21 @@ int DemoCommand(int argc, char** argv) {
   std::fflush(stdout);
   std::printf("\nFiles: %s (try: dasdls %s; PAS_STATE_DIR=%s/state pas history)\n", dir.c_str(), tgt.c_str(),
               dir.c_str());
+  std::fflush(stdout);
 
   int highest = cc;
   if (rc_a != 0 || rc_b != 0 || rc_mon != 0 || verify != 0) highest = std::max(highest, report::kCcVolumeFailed);
+  if (!no_hercules) {
+    if (!HerculesInstalled()) {
+      std::printf("\n(The live migration under Hercules is shown when hercules is installed: apt-get install hercules,\n"
+                  " or bash scripts/deps.sh.)\n");
+    } else if (hercules::GuestImage().empty()) {
+      std::printf("\n(The live migration under Hercules needs the test guest: install binutils-s390x-linux-gnu and "
+                  "rebuild.)\n");
+    } else {
+      highest = std::max(highest, HerculesDemo(dir));
+    }
+  }
   std::printf("%s\n", report::ClosingLine(highest).c_str());
   return highest;
 }
