@@ -2,32 +2,42 @@
 """End-to-end benchmark of pas against the baselines, on this machine.
 
     python3 bench/e2e/run.py [--quick] [--out bench/results] [--build-dir DIR]
-                             [--scratch DIR] [--only CASE,...] [--check]
+                             [--scratch DIR] [--only CASE,...] [--rounds N]
+                             [--swaps N] [--check]
 
 Builds what it needs (Release), then measures each figure of MISSION.md
 section 8 next to its baseline and writes OUT/latest.json and OUT/latest.md
-(the machine it ran on, then one table row per figure). Cases:
+(the machine it ran on, then one table row per figure). Every figure is a
+statistic over repetitions: the median, with the spread (min-max, and p95
+where it matters) beside it. Cases:
 
-  full      SWAPDUMP (no workload) of full 3390-3 and 3390-9 volumes against
-            dd bs=1M conv=fdatasync, cp + sync and qemu-img convert of the
-            same image: throughput and the ratio pas/baseline.
-  sparse    a mostly empty 3390-54 (VTOC, one small data set, sparse image):
-            SWAPDUMP time against dd of the same image.
-  stall     SWAP under workload with 1, 2 and 4 systems (workload writers on
-            each, monitors on all but the job's): p99 and longest write
-            latency seen by the writers, the report's longest pause.
+  copy      SWAPDUMP (no workload) of full 3390-3 and 3390-9 volumes against
+            dd bs=1M conv=fdatasync, cp + sync, qemu-img convert -W + sync
+            and Hercules dasdcopy + sync of the same image: --rounds rounds
+            (5), the order rotated each round, the page cache dropped before
+            every run (checked with fincore); the median of the pair-by-pair
+            ratios baseline time / pas time.
+  sparse    a mostly empty 3390-9, -27 and -54 (VTOC and one 150-track data
+            set, 155 allocated tracks) to a fresh target made by
+            `pas volume init`, against cp --sparse=always + sync.
+  pause     --swaps (20) SWAPs per configuration, 1, 2 and 4 systems at 50
+            and 250 writes/s per writer: the report's longest I/O pause and
+            the longest writer stall of each swap; median, p95, max over
+            swaps.
   converge  SWAP with writers at 10 %, 50 % and 120 % of the measured copy
-            bandwidth (in tracks/s): passes, tracks recopied, time.
-  hostio    bench/host_io_bench: a host track write with and without the
-            intercept, and the intercept's marks alone.
+            bandwidth: passes, pacing, why the recopy passes ended, pause.
+  hostio    bench/host_io_bench with repetitions: UnitIo::WriteTrack with
+            and without the intercept installed.
   maxtasks  SWAPDUMP of 1, 4, 16 and 100 volumes with MAXTASKS equal to the
             count: aggregate throughput and peak RSS of `pas run`.
   cpu       CPU seconds per GB copied (from the full-volume SWAPDUMPs).
 
---quick runs small volumes and fewer cases (a smoke run). --check exits
-non-zero unless every figure of the run was produced (used by CTest);
-nothing is asserted about timing. Scratch files are removed after each
-case. Only the Python standard library is used.
+--quick runs small volumes, 3 rounds and 3 swaps (a smoke run, under a
+minute). --check exits non-zero unless every figure of the run was
+produced (used by CTest); nothing is asserted about timing. Scratch files
+are removed after each case. Only the Python standard library is used.
+Dropping the page cache needs root (/proc/sys/vm/drop_caches); otherwise
+the files' own cache is evicted (posix_fadvise) and the table says so.
 """
 
 import argparse
@@ -50,25 +60,37 @@ HEADS = 15
 HEADER = 512
 GB = 1e9
 
-CASES = ["full", "sparse", "stall", "converge", "hostio", "maxtasks", "cpu"]
+CASES = ["copy", "sparse", "pause", "converge", "hostio", "maxtasks", "cpu"]
 
 QUICK = {
-    "full": [("3390 60 cyl", 60)],
-    "sparse": ("3390 400 cyl", 400, 30),
-    "stall_systems": [1, 2],
-    "stall_cyl": 40,
-    "converge_pct": [10, 120],
-    "converge_cyl": 40,
+    "copy": [("3390 60 cyl", 60)],
+    "rounds": 3,
+    "sparse": [("3390 200 cyl", 200), ("3390 400 cyl", 400)],
+    "sparse_tracks": 30,
+    "sparse_rounds": 1,
+    "pause_systems": [1, 2],
+    "pause_rates": [50],
+    "pause_cyl": 30,
+    "swaps": 2,
+    "converge_pct": [120],
+    "converge_cyl": 30,
+    "converge_swaps": 1,
     "maxtasks": [1, 4],
     "maxtasks_cyl": 5,
 }
 FULL = {
-    "full": [("3390-3", 3339), ("3390-9", 10017)],
-    "sparse": ("3390-54", 65520, 150),
-    "stall_systems": [1, 2, 4],
-    "stall_cyl": 300,
+    "copy": [("3390-3", 3339), ("3390-9", 10017)],
+    "rounds": 5,
+    "sparse": [("3390-9", 10017), ("3390-27", 32760), ("3390-54", 65520)],
+    "sparse_tracks": 150,
+    "sparse_rounds": 3,
+    "pause_systems": [1, 2, 4],
+    "pause_rates": [50, 250],
+    "pause_cyl": 150,
+    "swaps": 20,
     "converge_pct": [10, 50, 120],
     "converge_cyl": 300,
+    "converge_swaps": 5,
     "maxtasks": [1, 4, 16, 100],
     "maxtasks_cyl": 15,
 }
@@ -119,7 +141,16 @@ def check_run(argv, what, **kw):
 
 
 def drop_cache(*paths):
-    """Writes back and evicts the page cache of these files only."""
+    """Cold caches: the whole page cache dropped (root), else these files'.
+
+    Returns how the cache was dropped ("drop_caches" or "fadvise")."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return "drop_caches"
+    except OSError:
+        pass
     for path in paths:
         if not os.path.exists(path):
             continue
@@ -129,6 +160,37 @@ def drop_cache(*paths):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fd)
+    return "fadvise"
+
+
+def resident(path):
+    """Bytes of `path` in the page cache (fincore), or None without fincore."""
+    if not shutil.which("fincore") or not os.path.exists(path):
+        return None
+    r = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", path], capture_output=True,
+                       text=True)
+    try:
+        return int(r.stdout.split()[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def summary(values):
+    """{n, median, min, max, p95} of a list of numbers (None when empty)."""
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    n = len(v)
+    med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    p95 = v[min(n - 1, max(0, int(round(0.95 * n + 0.5)) - 1))]
+    return {"n": n, "median": med, "min": v[0], "max": v[-1], "p95": p95}
+
+
+def spread(st, digits=2):
+    """'min-max (n=N)' of a summary."""
+    if st is None:
+        return ""
+    return f"{st['min']:.{digits}f}-{st['max']:.{digits}f} (n={st['n']})"
 
 
 def remove(*paths):
@@ -225,125 +287,168 @@ class Bench:
                              "baseline_value": None, "ratio": None, "target": None, "note": "MISSING: " + msg})
         log(f"  {case}: MISSING: {msg}")
 
-    # -- baselines
+    # -- copy: pas against the baselines, interleaved and rotated
 
-    def baselines(self, src, size):
-        """dd, cp + sync, qemu-img convert + sync of src: {name: seconds}."""
-        dst = src + ".copy"
-        out = {}
-        runs = [("dd bs=1M conv=fdatasync", ["dd", f"if={src}", f"of={dst}", "bs=1M", "conv=fdatasync",
-                                             "status=none"]),
-                ("cp + sync", ["sh", "-c", 'cp "$0" "$1" && sync "$1"', src, dst])]
-        if shutil.which("qemu-img"):
-            runs.append(("qemu-img convert + sync", ["sh", "-c",
-                                                     'qemu-img convert -f raw -O raw "$0" "$1" && sync "$1"',
-                                                     src, dst]))
-        else:
-            out["qemu-img convert + sync"] = "qemu-img not installed (Debian qemu-utils)"
-        for name, argv in runs:
-            need_space(self.scratch, size, name)
-            drop_cache(src)
-            _, wall, _, _ = check_run(argv, name, timeout=7200)
-            out[name] = wall
-            remove(dst)
-        return out
-
-    def swapdump_one(self, d, src, tgt, volser, cyl):
+    def contenders(self, d, src, cyl):
+        """[(name, prepare(), argv)] of one full-volume copy of src."""
+        dst = os.path.join(d, "dst.ckd")
+        tgt = os.path.join(d, "tgt.ckd")
         cfg = self.config(d, 0, [("1887", src, False), ("B887", tgt, True)])
-        drop_cache(src, tgt)
-        deck = f"  SWAPDUMP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL={volser},SWAPUNIT=B887\n"
-        report, out, wall, cpu, rss = self.run_deck(d, cfg, deck, f"SWAPDUMP of {volser}")
-        v = report["volumes"][0]
-        rate = None
-        m = re.search(r"PAS231I.*?([\d.]+)\s*MB/S", out, re.I)
-        if m:
-            rate = float(m.group(1))
-        return {"wall_s": wall, "cpu_s": cpu, "maxrss_kb": rss, "report": v, "copy_phase_mb_s": rate}
+        deck_path = os.path.join(d, "job.deck")
+        with open(deck_path, "w") as f:
+            f.write("  SWAPDUMP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=FULL01,SWAPUNIT=B887\n")
+        json_path = os.path.join(d, "job.json")
 
-    # -- cases
+        def fresh_target():
+            remove(tgt, json_path, os.path.join(d, "runtime"), os.path.join(d, "state"))
+            for name in os.listdir(d):
+                if name.startswith("tgt.ckd."):
+                    remove(os.path.join(d, name))
+            check_run([self.pas, "volume", "init", tgt, "--model", "3390-3", "--cylinders", str(cyl),
+                       "--volser", "NEW001"], "pas volume init", env=self.env(d))
 
-    def case_full(self):
-        rows = []
-        for label, cyl in self.p["full"]:
-            d = os.path.join(self.scratch, "full")
+        out = [("pas SWAPDUMP", fresh_target,
+                [self.pas, "run", deck_path, "--config", cfg, "--json", json_path], tgt),
+               ("dd bs=1M conv=fdatasync", lambda: remove(dst),
+                ["dd", f"if={src}", f"of={dst}", "bs=1M", "conv=fdatasync", "status=none"], dst),
+               ("cp + sync", lambda: remove(dst), ["sh", "-c", 'cp "$0" "$1" && sync "$1"', src, dst], dst)]
+        if shutil.which("qemu-img"):
+            out.append(("qemu-img convert -W + sync", lambda: remove(dst),
+                        ["sh", "-c", 'qemu-img convert -W -f raw -O raw "$0" "$1" && sync "$1"', src, dst], dst))
+        if shutil.which("dasdcopy"):
+            out.append(("dasdcopy + sync", lambda: remove(dst),
+                        ["sh", "-c", 'dasdcopy -q -lfs "$0" "$1" >/dev/null && sync "$1"', src, dst], dst))
+        return out, json_path
+
+    def case_copy(self):
+        rounds = self.args.rounds or self.p["rounds"]
+        for label, cyl in self.p["copy"]:
+            if self.args.copy_volumes and label not in self.args.copy_volumes.split(","):
+                continue
+            d = os.path.join(self.scratch, "copy")
             os.makedirs(d, exist_ok=True)
-            src, tgt = os.path.join(d, "src.ckd"), os.path.join(d, "tgt.ckd")
+            src = os.path.join(d, "src.ckd")
             size = HEADER + cyl * HEADS * SLOT
             try:
-                need_space(self.scratch, 2 * size, f"full {label}")
-                log(f"full: generating a full {label} ({size / GB:.2f} GB)")
+                need_space(self.scratch, 2 * size, f"copy {label}")
+                log(f"copy: a full {label} ({size / GB:.2f} GB), {rounds} rounds, order rotated, cold caches")
                 self.make_volume(src, cyl, "FULL01")
-                base = self.baselines(src, size)
-                need_space(self.scratch, size, "SWAPDUMP target")
-                self.make_volume(tgt, cyl, "NEW001", target=True)
-                r = self.swapdump_one(d, src, tgt, "FULL01", cyl)
-                v = r["report"]
-                if v.get("status") != "DUMPED" and v.get("condition_code", 0) != 0:
-                    raise CaseError(f"SWAPDUMP status {v.get('status')}")
+                runs, json_path = self.contenders(d, src, cyl)
+                if not any(n.startswith("qemu-img") for n, _, _, _ in runs):
+                    self.error("copy", "qemu-img not installed (Debian qemu-utils)")
+                if not any(n.startswith("dasdcopy") for n, _, _, _ in runs):
+                    self.error("copy", "dasdcopy not installed (Debian hercules)")
+                times = {n: [] for n, _, _, _ in runs}
+                pas_runs = []
+                cache = set()
+                for rnd in range(rounds):
+                    order = runs[rnd % len(runs):] + runs[:rnd % len(runs)]
+                    for name, prepare, argv, out_path in order:
+                        prepare()
+                        cache.add(drop_cache(src))
+                        res = resident(src)
+                        rc, out, err, wall, cpu, rss = measured(argv, env=self.env(d), timeout=7200)
+                        if rc != 0:
+                            raise CaseError(f"{name} failed (exit {rc}): {(out + err).strip()[-1500:]}")
+                        times[name].append(wall)
+                        if name.startswith("pas"):
+                            with open(json_path) as f:
+                                v = json.load(f)["volumes"][0]
+                            m = re.search(r"PAS231I.*?([\d.]+)\s*MB/S", out, re.I)
+                            pas_runs.append({"wall_s": wall, "cpu_s": cpu, "maxrss_kb": rss, "report": v,
+                                             "copy_phase_mb_s": float(m.group(1)) if m else None,
+                                             "source_resident_before": res})
+                        log(f"  round {rnd + 1}: {name} {wall:.2f} s (source cached before: {res} bytes)")
+                        remove(out_path)
                 nbytes = cyl * HEADS * SLOT
-                pas_mb_s = nbytes / r["wall_s"] / 1e6
-                r["bytes"] = nbytes
-                r["baselines_s"] = base
-                rows.append((label, r))
-                self.results.setdefault("full", {})[label] = r
-                self.figure("full", f"{label} SWAPDUMP throughput (wall clock of pas run)", round(pas_mb_s, 1),
-                            "MB/s", note=f"{v['tracks_swapped']} tracks, {r['wall_s']:.1f} s, copy phase "
-                                         f"{fmt(r['copy_phase_mb_s'])} MB/s")
-                for name, secs in base.items():
-                    if isinstance(secs, str):
-                        self.figure("full", f"{label} vs {name}", None, "", note="MISSING: " + secs)
+                pas_t = times["pas SWAPDUMP"]
+                pas_st = summary(pas_t)
+                r = {"bytes": nbytes, "rounds": rounds, "times_s": times, "pas_runs": pas_runs,
+                     "cache_drop": sorted(cache)}
+                self.results.setdefault("copy", {})[label] = r
+                self.figure("copy", f"{label} SWAPDUMP throughput, read-back verified (wall of pas run)",
+                            round(size / pas_st["median"] / 1e6, 1), "MB/s",
+                            note=f"median of {pas_st['n']}; {pas_st['median']:.1f} s, spread "
+                                 f"{spread(pas_st, 1)} s; cache: {', '.join(sorted(cache))}")
+                for name, t in times.items():
+                    if name.startswith("pas"):
                         continue
-                    b_mb_s = size / secs / 1e6
-                    self.figure("full", f"{label} SWAPDUMP vs {name}", round(pas_mb_s, 1), "MB/s", baseline=name,
-                                baseline_value=round(b_mb_s, 1), ratio=round(pas_mb_s / b_mb_s, 3),
-                                target=">= 0.9" if name.startswith("dd") else None,
-                                note=f"{name} {secs:.1f} s")
+                    ratios = [b / a for a, b in zip(pas_t, t)]
+                    rst, bst = summary(ratios), summary(t)
+                    target = {"dd": ">= 1.2", "qemu-img": ">= 1.0"}.get(name.split()[0])
+                    self.figure("copy", f"{label}: pas vs {name} (ratio = baseline time / pas time)",
+                                round(size / pas_st["median"] / 1e6, 1), "MB/s", baseline=name,
+                                baseline_value=round(size / bst["median"] / 1e6, 1),
+                                ratio=round(rst["median"], 3), target=target,
+                                note=f"ratio spread {spread(rst)}; {name} median {bst['median']:.1f} s, "
+                                     f"spread {spread(bst, 1)} s")
                 if self.copy_rate is None or cyl > 1000:
-                    self.copy_rate = nbytes / r["wall_s"]
+                    self.copy_rate = nbytes / pas_st["median"]
             except CaseError as e:
-                self.error("full", f"{label}: {e}")
+                self.error("copy", f"{label}: {e}")
             finally:
                 remove(d)
-        self.results["_full_rows"] = [label for label, _ in rows]
+
+    # -- sparse: a mostly empty volume costs its allocated tracks
 
     def case_sparse(self):
-        label, cyl, ds_tracks = self.p["sparse"]
-        d = os.path.join(self.scratch, "sparse")
-        os.makedirs(d, exist_ok=True)
-        src, tgt = os.path.join(d, "src.ckd"), os.path.join(d, "tgt.ckd")
-        size = HEADER + cyl * HEADS * SLOT
-        try:
-            log(f"sparse: a mostly empty {label} ({size / GB:.1f} GB image, {ds_tracks} data tracks)")
-            self.make_volume(src, cyl, "EMPTY1", tracks=ds_tracks)
-            self.make_volume(tgt, cyl, "NEW002", target=True)
-            need_space(self.scratch, size, "SWAPDUMP of the sparse volume (target fully written)")
-            r = self.swapdump_one(d, src, tgt, "EMPTY1", cyl)
-            remove(tgt)
-            drop_cache(src)
-            need_space(self.scratch, size, "dd of the sparse image")
-            dst = src + ".copy"
-            _, dd_s, _, _ = check_run(["dd", f"if={src}", f"of={dst}", "bs=1M", "conv=fdatasync", "status=none"],
-                                      "dd", timeout=7200)
-            remove(dst)
-            drop_cache(src)
-            _, cp_s, _, _ = check_run(["sh", "-c", 'cp "$0" "$1" && sync "$1"', src, dst], "cp", timeout=7200)
-            remove(dst)
-            v = r["report"]
-            allocated = 1 + 4 + ds_tracks
-            r.update({"dd_s": dd_s, "cp_sparse_s": cp_s, "allocated_tracks": allocated, "tracks": cyl * HEADS,
-                      "image_bytes": size})
-            self.results["sparse"] = r
-            self.figure("sparse", f"{label} mostly empty ({allocated} of {cyl * HEADS} tracks allocated) SWAPDUMP time",
-                        round(r["wall_s"], 2), "s", baseline="dd bs=1M conv=fdatasync", baseline_value=round(dd_s, 2),
-                        ratio=round(r["wall_s"] / dd_s, 4), target="scales with allocated tracks",
-                        note=f"tracks copied {v['tracks_swapped']}; cp (sparse-aware) + sync {cp_s:.2f} s")
-        except CaseError as e:
-            self.error("sparse", str(e))
-        finally:
-            remove(d)
+        ds_tracks = self.p["sparse_tracks"]
+        rounds = self.p["sparse_rounds"]
+        allocated = 1 + 4 + ds_tracks
+        for label, cyl in self.p["sparse"]:
+            if self.args.sparse_volumes and label not in self.args.sparse_volumes.split(","):
+                continue
+            d = os.path.join(self.scratch, "sparse")
+            os.makedirs(d, exist_ok=True)
+            src, tgt, dst = (os.path.join(d, n) for n in ("src.ckd", "tgt.ckd", "dst.ckd"))
+            size = HEADER + cyl * HEADS * SLOT
+            try:
+                log(f"sparse: a mostly empty {label} ({size / GB:.1f} GB image, {allocated} allocated tracks)")
+                self.make_volume(src, cyl, "EMPTY1", tracks=ds_tracks)
+                cfg = self.config(d, 0, [("1887", src, False), ("B887", tgt, True)])
+                deck = "  SWAPDUMP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=EMPTY1,SWAPUNIT=B887\n"
+                pas_t, cp_t, init_t, tgt_blocks = [], [], [], []
+                for rnd in range(rounds):
+                    for which in (["pas", "cp"] if rnd % 2 == 0 else ["cp", "pas"]):
+                        remove(tgt, dst, os.path.join(d, "runtime"), os.path.join(d, "state"))
+                        if which == "pas":
+                            _, iw, _, _ = check_run([self.pas, "volume", "init", tgt, "--model", "3390-3",
+                                                     "--cylinders", str(cyl), "--volser", "NEW002"],
+                                                    "pas volume init", env=self.env(d), timeout=7200)
+                            init_t.append(iw)
+                            drop_cache(src, tgt)
+                            report, _, wall, _, _ = self.run_deck(d, cfg, deck, f"SWAPDUMP of {label}")
+                            pas_t.append(wall)
+                            tgt_blocks.append(os.stat(tgt).st_blocks * 512)
+                            v = report["volumes"][0]
+                        else:
+                            drop_cache(src)
+                            _, wall, _, _ = check_run(["sh", "-c", 'cp --sparse=always "$0" "$1" && sync "$1"',
+                                                       src, dst], "cp", timeout=7200)
+                            cp_t.append(wall)
+                pst, cst, ist = summary(pas_t), summary(cp_t), summary(init_t)
+                r = {"allocated_tracks": allocated, "tracks": cyl * HEADS, "pas_s": pas_t, "cp_sparse_s": cp_t,
+                     "volume_init_s": init_t, "target_allocated_bytes": tgt_blocks, "report": v}
+                self.results.setdefault("sparse", {})[label] = r
+                self.figure("sparse", f"{label} mostly empty ({allocated} of {cyl * HEADS} tracks allocated): "
+                                      f"SWAPDUMP to a fresh `pas volume init` target",
+                            round(pst["median"], 2), "s", baseline="cp --sparse=always + sync",
+                            baseline_value=round(cst["median"], 2), ratio=round(pst["median"] - cst["median"], 2),
+                            target="within 2 s of cp; sizes within 20 %",
+                            note=f"ratio column = difference in s; pas spread {spread(pst)} s, cp spread "
+                                 f"{spread(cst)} s; tracks copied {v['tracks_swapped']}; target allocated "
+                                 f"{tgt_blocks[-1] / 1e6:.1f} MB; `pas volume init` {ist['median']:.2f} s")
+            except CaseError as e:
+                self.error("sparse", f"{label}: {e}")
+            finally:
+                remove(d)
+
+    # -- pause: statistics over swaps
 
     def swap_with_workload(self, d, systems, cyl, writers, rate_per_writer, tag):
         """SWAP of one volume shared by `systems` systems, workload on each."""
+        for name in os.listdir(d):
+            remove(os.path.join(d, name))
         src, tgt = os.path.join(d, "src.ckd"), os.path.join(d, "tgt.ckd")
         self.make_volume(src, cyl, "LIVE01")
         self.make_volume(tgt, cyl, "NEW003", target=True)
@@ -365,10 +470,10 @@ class Bench:
                      "3600", "--rate", f"{rate_per_writer:.3f}", "--journal", os.path.join(d, f"j{i}"),
                      "--system-index", str(i), "--systems", str(systems), "--config", cfgs[i]], env=env,
                     stdout=wlog, stderr=subprocess.STDOUT), wlog))
-            time.sleep(1.5)
+            time.sleep(1.0)
             deck = "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=LIVE01,SWAPUNIT=B887\n"
             report, out, wall, cpu, rss = self.run_deck(d, cfgs[0], deck, f"SWAP {tag}")
-            time.sleep(0.5)
+            time.sleep(0.3)
         finally:
             for kind, _, p, _ in procs:
                 if kind == "workload" and p.poll() is None:
@@ -394,34 +499,51 @@ class Bench:
         vrc, vout, verr, _, _, _ = measured([self.pas, "workload", "verify", "--image", tgt] +
                                             sum([["--journal", os.path.join(d, f"j{i}")] for i in range(systems)], []),
                                             env=env, timeout=600)
+        m = re.search(r"PAS247I[^\n]*", out)
         return {"report": report["volumes"][0], "wall_s": wall, "workload": work, "verify_exit": vrc,
-                "verify": (vout + verr).strip().splitlines()[-1:] if (vout + verr).strip() else []}
+                "verify": (vout + verr).strip().splitlines()[-1:] if (vout + verr).strip() else [],
+                "recopy_end": m.group(0) if m else ""}
 
-    def case_stall(self):
-        cyl = self.p["stall_cyl"]
-        for n in self.p["stall_systems"]:
-            d = os.path.join(self.scratch, f"stall{n}")
-            os.makedirs(d, exist_ok=True)
-            try:
-                log(f"stall: SWAP of a full {cyl}-cylinder volume under workload on {n} system(s)")
-                # Two writers per system, each at 50 writes/s: a steady load
-                # well below the copy bandwidth.
-                r = self.swap_with_workload(d, n, cyl, 2, 50, f"{n} systems")
-                self.results.setdefault("stall", {})[str(n)] = r
-                p99 = max(w["p99_us"] for w in r["workload"]) / 1000
-                mx = max(w["max_us"] for w in r["workload"]) / 1000
-                v = r["report"]
-                ok = "verify ok" if r["verify_exit"] == 0 else f"VERIFY FAILED ({r['verify']})"
-                self.figure("stall", f"{n} system(s): p99 write latency across the SWAP", round(p99, 2), "ms",
-                            target="<= 20 (4 systems)", note=ok)
-                self.figure("stall", f"{n} system(s): longest write stall across the SWAP", round(mx, 2), "ms",
-                            target="<= 100",
-                            note=f"report longest pause {fmt(v.get('longest_pause_ms'))} ms "
-                                 f"({v.get('longest_pause_system') or '-'}), passes {v.get('passes')}")
-            except CaseError as e:
-                self.error("stall", f"{n} systems: {e}")
-            finally:
-                remove(d)
+    @staticmethod
+    def swap_figures(r):
+        v = r["report"]
+        return (v.get("longest_pause_ms") or 0.0, max(w["max_us"] for w in r["workload"]) / 1000)
+
+    def case_pause(self):
+        cyl = self.p["pause_cyl"]
+        swaps = self.args.swaps or self.p["swaps"]
+        for rate in self.p["pause_rates"]:
+            for n in self.p["pause_systems"]:
+                if self.args.pause_systems and str(n) not in self.args.pause_systems.split(","):
+                    continue
+                d = os.path.join(self.scratch, f"pause{n}")
+                os.makedirs(d, exist_ok=True)
+                try:
+                    log(f"pause: {swaps} SWAPs of a full {cyl}-cylinder volume, {n} system(s), 2 writers each at "
+                        f"{rate} writes/s")
+                    pauses, stalls, runs, bad = [], [], [], 0
+                    for k in range(swaps):
+                        r = self.swap_with_workload(d, n, cyl, 2, rate, f"{n} systems")
+                        p, st = self.swap_figures(r)
+                        pauses.append(p)
+                        stalls.append(st)
+                        bad += r["verify_exit"] != 0
+                        runs.append({"pause_ms": p, "stall_ms": st, "passes": r["report"].get("passes"),
+                                     "verify_exit": r["verify_exit"], "recopy_end": r["recopy_end"]})
+                    ps, ss = summary(pauses), summary(stalls)
+                    self.results.setdefault("pause", {})[f"{n}x{rate}"] = {"swaps": runs, "pause": ps, "stall": ss}
+                    ok = "verify ok in every swap" if bad == 0 else f"VERIFY FAILED in {bad} swap(s)"
+                    self.figure("pause", f"{n} system(s), {rate} writes/s/writer: longest I/O pause per swap",
+                                round(ps["median"], 1), "ms (median)",
+                                target="<= 50 (4 systems), never > 100",
+                                note=f"p95 {ps['p95']:.1f}, max {ps['max']:.1f} ms over {ps['n']} swaps; {ok}")
+                    self.figure("pause", f"{n} system(s), {rate} writes/s/writer: longest writer stall per swap",
+                                round(ss["median"], 1), "ms (median)", target="never > 100",
+                                note=f"p95 {ss['p95']:.1f}, max {ss['max']:.1f} ms over {ss['n']} swaps")
+                except CaseError as e:
+                    self.error("pause", f"{n} systems at {rate}/s: {e}")
+                finally:
+                    remove(d)
 
     def measure_copy_rate(self, cyl):
         d = os.path.join(self.scratch, "rate")
@@ -429,9 +551,16 @@ class Bench:
         try:
             src, tgt = os.path.join(d, "src.ckd"), os.path.join(d, "tgt.ckd")
             self.make_volume(src, cyl, "RATE01")
-            self.make_volume(tgt, cyl, "NEW004", target=True)
-            r = self.swapdump_one(d, src, tgt, "RATE01", cyl)
-            return cyl * HEADS * SLOT / r["wall_s"]
+            rates = []
+            for _ in range(3):
+                remove(tgt, os.path.join(d, "runtime"), os.path.join(d, "state"))
+                self.make_volume(tgt, cyl, "NEW004", target=True)
+                cfg = self.config(d, 0, [("1887", src, False), ("B887", tgt, True)])
+                deck = "  SWAPDUMP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=RATE01,SWAPUNIT=B887\n"
+                _, out, wall, _, _ = self.run_deck(d, cfg, deck, "SWAPDUMP for the copy rate")
+                m = re.search(r"PAS231I.*?([\d.]+)\s*MB/S", out, re.I)
+                rates.append(float(m.group(1)) * 1e6 if m else cyl * HEADS * SLOT / wall)
+            return summary(rates)["median"]
         finally:
             remove(d)
 
@@ -444,63 +573,85 @@ class Bench:
             return
         tracks_per_s = rate / SLOT
         self.results["converge"] = {"copy_bandwidth_mb_s": rate / 1e6, "copy_tracks_per_s": tracks_per_s}
-        log(f"converge: copy bandwidth {rate / 1e6:.1f} MB/s = {tracks_per_s:.0f} tracks/s")
+        log(f"converge: copy bandwidth (copy phase, median of 3) {rate / 1e6:.1f} MB/s = {tracks_per_s:.0f} tracks/s")
         writers = 4
+        swaps = self.p["converge_swaps"]
         for pct in self.p["converge_pct"]:
             d = os.path.join(self.scratch, f"conv{pct}")
             os.makedirs(d, exist_ok=True)
             try:
                 want = tracks_per_s * pct / 100
-                r = self.swap_with_workload(d, 1, cyl, writers, want / writers, f"{pct} %")
-                v = r["report"]
-                got = sum(w["writes_per_s"] for w in r["workload"])
-                r.update({"target_writes_per_s": want, "achieved_writes_per_s": got})
-                self.results["converge"][str(pct)] = r
-                recopy_passes = max(0, int(v.get("passes", 0)) - 2)
-                ok = "verify ok" if r["verify_exit"] == 0 else f"VERIFY FAILED ({r['verify']})"
-                self.figure("converge", f"writes at {pct} % of copy bandwidth: passes", v.get("passes"), "passes",
+                runs = []
+                for k in range(swaps):
+                    r = self.swap_with_workload(d, 1, cyl, writers, want / writers, f"{pct} %")
+                    v = r["report"]
+                    p, st = self.swap_figures(r)
+                    runs.append({"passes": v.get("passes"), "pace_us": v.get("pace_us"), "pause_ms": p,
+                                 "stall_ms": st, "recopied": v.get("tracks_recopied"),
+                                 "achieved_writes_per_s": sum(w["writes_per_s"] for w in r["workload"]),
+                                 "verify_exit": r["verify_exit"], "recopy_end": r["recopy_end"],
+                                 "wall_s": r["wall_s"]})
+                self.results["converge"][str(pct)] = {"asked_writes_per_s": want, "swaps": runs}
+                ps, ss = summary([x["pause_ms"] for x in runs]), summary([x["stall_ms"] for x in runs])
+                passes = summary([x["passes"] for x in runs])
+                got = summary([x["achieved_writes_per_s"] for x in runs])
+                paced = sum(1 for x in runs if x["pace_us"])
+                bad = sum(1 for x in runs if x["verify_exit"] != 0)
+                ends = sorted({re.sub(r".*ENDED AFTER \d+ PASS\(ES\): ", "", x["recopy_end"]) for x in runs})
+                ok = "verify ok in every swap" if bad == 0 else f"VERIFY FAILED in {bad} swap(s)"
+                self.figure("converge", f"writes at {pct} % of copy bandwidth: passes (copy + recopy + final)",
+                            passes["median"], "passes (median)",
                             target="<= 5 recopy passes at 50 %" if pct == 50 else "converges",
-                            note=f"recopy passes ~{recopy_passes}; {v.get('tracks_recopied')} tracks recopied; "
-                                 f"asked {want:.0f} writes/s, achieved {got} ({100 * got / tracks_per_s:.0f} %); {ok}")
-                self.figure("converge", f"writes at {pct} % of copy bandwidth: time to complete the SWAP",
-                            round(r["wall_s"], 2), "s",
-                            note=f"swap {fmt(v.get('swap_minutes', 0) * 60)} s; longest pause "
-                                 f"{fmt(v.get('longest_pause_ms'))} ms; writer max latency "
-                                 f"{max(w['max_us'] for w in r['workload']) / 1000:.1f} ms")
+                            note=f"spread {spread(passes, 0)}; asked {want:.0f} writes/s, achieved median "
+                                 f"{got['median']:.0f}; paced in {paced} of {len(runs)}; ended: "
+                                 f"{' / '.join(ends)}; {ok}")
+                self.figure("converge", f"writes at {pct} % of copy bandwidth: longest I/O pause per swap",
+                            round(ps["median"], 1), "ms (median)", target="<= 50, never > 100",
+                            note=f"max {ps['max']:.1f} ms; writer stall median {ss['median']:.1f}, max "
+                                 f"{ss['max']:.1f} ms over {ps['n']} swaps")
             except CaseError as e:
                 self.error("converge", f"{pct} %: {e}")
             finally:
                 remove(d)
 
     def case_hostio(self):
+        reps = 3 if self.args.quick else 10
+        argv = [self.hostio, "--benchmark_format=json", f"--benchmark_repetitions={reps}",
+                "--benchmark_filter=BM_HostTrackWrite|BM_InterceptMark"]
+        if self.args.quick:
+            argv.append("--benchmark_min_time=0.05")
         try:
-            out, _, _, _ = check_run([self.hostio, "--benchmark_format=json"], "host_io_bench", timeout=600)
+            out, _, _, _ = check_run(argv, "host_io_bench", timeout=900)
             data = json.loads(out)
         except (CaseError, json.JSONDecodeError) as e:
             self.error("hostio", str(e))
             return
-        # Names carry the options set in the source: "BM_HostTrackWrite/1/min_time:1.000".
-        bench = {re.sub(r"/min_time:[^/]*", "", b["name"]): b for b in data.get("benchmarks", [])}
-        self.results["hostio"] = {"context": data.get("context"), "benchmarks": list(bench.values())}
-        def ns(name):
-            b = bench.get(name)
-            if not b or b.get("error_occurred"):
-                return None
+        runs = {}
+        for b in data.get("benchmarks", []):
+            if b.get("run_type") != "iteration" or b.get("error_occurred"):
+                continue
+            name = re.sub(r"/min_time:[^/]*", "", b.get("run_name", b["name"]))
             scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
-            return b["real_time"] * scale
-        off, on, mark = ns("BM_HostTrackWrite/0"), ns("BM_HostTrackWrite/1"), ns("BM_InterceptMark")
-        if off is None or on is None:
-            self.error("hostio", f"BM_HostTrackWrite missing or failed: {sorted(bench)}")
+            runs.setdefault(name, []).append(b["real_time"] * scale)
+        self.results["hostio"] = {"context": data.get("context"), "repetitions": runs}
+        off, on = runs.get("BM_HostTrackWrite/0"), runs.get("BM_HostTrackWrite/1")
+        if not off or not on:
+            self.error("hostio", f"BM_HostTrackWrite missing or failed: {sorted(runs)}")
             return
-        self.figure("hostio", "host track write with the intercept", round(on, 1), "ns/write",
-                    baseline="without the intercept", baseline_value=round(off, 1), ratio=round(on / off, 4),
-                    target="< 100 ns and < 2 % added",
-                    note=f"added {on - off:+.1f} ns ({100 * (on - off) / off:+.2f} %)")
-        if mark is not None:
-            self.figure("hostio", "intercept marks alone (flag checks + 2 bitmap marks)", round(mark, 2), "ns/write",
-                        target="< 100")
-        else:
-            self.error("hostio", "BM_InterceptMark missing")
+        so, sn = summary(off), summary(on)
+        added = [b - a for a, b in zip(off, on)]
+        sa = summary(added)
+        self.figure("hostio", "UnitIo::WriteTrack with the intercept installed", round(sn["median"], 1),
+                    "ns/write (median)", baseline="without the intercept", baseline_value=round(so["median"], 1),
+                    ratio=round(sn["median"] / so["median"], 4), target="< 100 ns and < 2 % added",
+                    note=f"added per repetition pair: median {sa['median']:+.1f} ns, spread {sa['min']:+.1f} to "
+                         f"{sa['max']:+.1f} ns ({reps} repetitions); with: {spread(sn, 0)}, without: "
+                         f"{spread(so, 0)}")
+        mark = runs.get("BM_InterceptMark")
+        if mark:
+            sm = summary(mark)
+            self.figure("hostio", "intercept marks alone (flag checks + 2 bitmap marks)", round(sm["median"], 2),
+                        "ns/write (median)", target="< 100", note=f"spread {spread(sm)} ns")
 
     def case_maxtasks(self):
         cyl = self.p["maxtasks_cyl"]
@@ -539,16 +690,17 @@ class Bench:
                 remove(d)
 
     def case_cpu(self):
-        full = self.results.get("full", {})
-        if not full:
-            self.error("cpu", "no full-volume SWAPDUMP was measured")
+        copy = self.results.get("copy", {})
+        if not copy:
+            self.error("cpu", "no full-volume SWAPDUMP was measured (case copy)")
             return
-        for label, r in full.items():
+        for label, r in copy.items():
             gb = r["bytes"] / GB
-            rep_cpu = r["report"].get("cpu_seconds")
-            self.figure("cpu", f"{label}: CPU seconds per GB copied (pas run, user+system)", round(r["cpu_s"] / gb, 3),
-                        "s/GB", note=f"report CPU TIME {fmt(rep_cpu)} s for {gb:.2f} GB"
-                                     f" = {fmt(rep_cpu / gb if rep_cpu is not None else None)} s/GB")
+            cpu = summary([x["cpu_s"] / gb for x in r["pas_runs"]])
+            rep = summary([x["report"].get("cpu_seconds", 0) / gb for x in r["pas_runs"]])
+            self.figure("cpu", f"{label}: CPU seconds per GB copied (pas run, user+system)", round(cpu["median"], 3),
+                        "s/GB (median)", note=f"spread {spread(cpu, 3)}; report CPU TIME (copy threads) median "
+                                              f"{rep['median']:.3f} s/GB")
 
     # -- machine and output
 
@@ -576,6 +728,7 @@ class Bench:
                 "nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "kernel": platform.release(),
                 "scratch": self.args.scratch, "filesystem": fs[-1] if fs else "", "commit": commit,
                 "mode": "quick" if self.args.quick else "full",
+                "loadavg": open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else None,
                 "qemu_img": subprocess.run(["qemu-img", "--version"], capture_output=True, text=True).stdout.split(
                     "\n")[0] if shutil.which("qemu-img") else None}
 
@@ -591,7 +744,8 @@ class Bench:
                  f"- date: {m['date']}, commit {m['commit']}, {seconds / 60:.1f} minutes",
                  f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, Linux {m['kernel']}",
                  f"- scratch: `{m['scratch']}` on `{m['filesystem']}`",
-                 f"- command: `python3 bench/e2e/run.py{' --quick' if self.args.quick else ''}`", "",
+                 f"- load average at the start: {m['loadavg']}",
+                 f"- command: `python3 {' '.join(sys.argv)}`", "",
                  "| case | figure | pas | baseline | ratio | target | note |", "|---|---|---|---|---|---|---|"]
         for r in self.figures:
             val = f"{fmt(r['value'])} {r['unit']}".strip() if r["value"] is not None else "—"
@@ -619,6 +773,11 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated cases: " + ",".join(CASES))
     ap.add_argument("--no-build", action="store_true", help="use the binaries already in --build-dir")
     ap.add_argument("--check", action="store_true", help="exit 1 unless every figure was produced")
+    ap.add_argument("--copy-volumes", default="", help="copy case: only these (3390-3,3390-9)")
+    ap.add_argument("--sparse-volumes", default="", help="sparse case: only these (3390-9,3390-27,3390-54)")
+    ap.add_argument("--pause-systems", default="", help="pause case: only these system counts (1,2,4)")
+    ap.add_argument("--rounds", type=int, default=0, help="copy rounds (default 5, quick 3)")
+    ap.add_argument("--swaps", type=int, default=0, help="swaps per pause configuration (default 20, quick 2)")
     args = ap.parse_args()
     cases = [c for c in args.only.split(",") if c] or CASES
     for c in cases:

@@ -1,6 +1,12 @@
 // Whole-volume operations. See volume.h and doc/ckd-format.md.
 #include "ckd/volume.h"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -171,9 +177,45 @@ Status FormatVolume(CkdImage& image, std::string_view volser, bool with_vtoc) {
   if (with_vtoc && image.tracks() <= 1 + kVtocTracks) {
     return Status::InvalidArgument("volume too small for a VTOC");
   }
-  // One cylinder per write.
+  // Sparse: every file's track area is made a hole (reads as zeros), then
+  // only the used bytes of each empty track (HA, R0, end of track) are
+  // written; the zero fill of a slot is the hole. Where the filesystem
+  // cannot punch holes every slot is written whole.
+  bool sparse = true;
+  for (const ImageFile& file : image.files()) {
+    PAS_ASSIGN_OR_RETURN(auto loc, image.Locate(file.first_track));
+    const off_t len = static_cast<off_t>(uint64_t{file.tracks} * g.slot_size);
+    int r;
+    do {
+      r = ::fallocate(loc.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(loc.offset), len);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) {
+      if (errno != EOPNOTSUPP && errno != ENOSYS) return Status::FromErrno("fallocate(PUNCH_HOLE) of " + file.path);
+      sparse = false;
+      break;
+    }
+  }
   std::vector<uint8_t> buf(size_t{g.heads} * g.slot_size);
   for (uint32_t cyl = 0; cyl < image.cylinders(); ++cyl) {
+    if (cyl > 0 && sparse) {
+      uint8_t head[kEmptyTrackLength];
+      for (uint32_t h = 0; h < g.heads; ++h) {
+        const uint32_t track = cyl * g.heads + h;
+        BuildEmptyTrack(g, track, std::span<uint8_t>(head, sizeof head));
+        PAS_ASSIGN_OR_RETURN(auto loc, image.Locate(track));
+        ssize_t w;
+        do {
+          w = ::pwrite(loc.fd, head, sizeof head, static_cast<off_t>(loc.offset));
+        } while (w < 0 && errno == EINTR);
+        if (w != static_cast<ssize_t>(sizeof head)) {
+          return w < 0 ? Status::FromErrno("write of track " + std::to_string(track))
+                       : Status::IoError("short write of track " + std::to_string(track), EIO);
+        }
+      }
+      continue;
+    }
+    // Cylinder 0 (label, VTOC), or every cylinder without holes: whole slots.
+    std::fill(buf.begin(), buf.end(), 0);
     for (uint32_t h = 0; h < g.heads; ++h) {
       BuildEmptyTrack(g, cyl * g.heads + h,
                       std::span<uint8_t>(buf).subspan(size_t{h} * g.slot_size, g.slot_size));

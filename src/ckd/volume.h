@@ -26,7 +26,11 @@ inline constexpr uint32_t kVtocTracks = 4;
 // Writes track 0 (R0, IPL1, IPL2, VOL1 as dasdinit 3.13 writes them) and
 // every other track as an empty FMT1 track. With `with_vtoc`, also an empty
 // VTOC on cylinder 0 tracks 1-kVtocTracks (F4, F5 describing the free
-// space, F0s).
+// space, F0s). Sparse (doc/ckd-format.md): the track area of every file is
+// punched to a hole first and only the used bytes of each empty track are
+// written (a 3390-54 in seconds, one file-system block per track), or every
+// slot whole where the filesystem cannot punch holes. Whatever the image
+// held before is gone.
 // InvalidArgument for a bad volser; IoError on write failure.
 Status FormatVolume(CkdImage& image, std::string_view volser, bool with_vtoc);
 

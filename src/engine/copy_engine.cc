@@ -45,6 +45,9 @@ CopyStats& CopyStats::operator+=(const CopyStats& o) {
   source_excps += o.source_excps;
   target_excps += o.target_excps;
   read_retries += o.read_retries;
+  verify_reads += o.verify_reads;
+  tracks_verified += o.tracks_verified;
+  verify_rewrites += o.verify_rewrites;
   tracks_skipped += o.tracks_skipped;
   target_reads += o.target_reads;
   cpu_seconds += o.cpu_seconds;
@@ -65,13 +68,13 @@ struct CopyEngine::Run {
 // One buffer of tracks_per_request slots and the single request it has in
 // flight at a time: a read of a run, then the write of the same run.
 struct CopyEngine::Slot {
-  enum class State { kFree, kReading, kReadingTarget, kWriting };
+  enum class State { kFree, kReading, kReadingTarget, kWriting, kVerifying };
   struct FreeDeleter {
     void operator()(uint8_t* p) const { std::free(p); }
   };
   std::unique_ptr<uint8_t, FreeDeleter> buf;
   size_t capacity = 0;
-  std::unique_ptr<uint8_t, FreeDeleter> tbuf;  // the target's run (skip_equal)
+  std::unique_ptr<uint8_t, FreeDeleter> tbuf;  // the target's run (skip_equal, verify_writes)
   size_t tcapacity = 0;
   uint32_t woff = 0;    // bytes of the run before the first track written
   uint32_t wlen = 0;    // bytes written (from woff)
@@ -80,6 +83,7 @@ struct CopyEngine::Slot {
   uint32_t length = 0;  // bytes of the run
   uint32_t done = 0;    // bytes transferred so far by this phase
   int read_attempts = 0;
+  int rewrites = 0;     // writes repeated after a read-back differed
   int eagains = 0;
 };
 
@@ -347,6 +351,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   if (Status s = PlanRuns(tracks, mode, runs); !s.ok()) return s.WithContext(who);
 
   const size_t bytes_per_slot = size_t{options_.tracks_per_request} * g.slot_size;
+  bool allocated = slots_.size() != options_.queue_depth;
   slots_.resize(options_.queue_depth);
   for (Slot& slot : slots_) {
     slot.state = Slot::State::kFree;
@@ -355,12 +360,25 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       slot.buf.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, size)));
       if (!slot.buf) return Status::IoError(who + ": out of memory for copy buffers", ENOMEM);
       slot.capacity = size;
+      allocated = true;
     }
-    if (options_.skip_equal && slot.tcapacity < bytes_per_slot) {
+    if ((options_.skip_equal || options_.verify_writes) && slot.tcapacity < bytes_per_slot) {
       size_t size = (bytes_per_slot + 4095) / 4096 * 4096;
       slot.tbuf.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, size)));
       if (!slot.tbuf) return Status::IoError(who + ": out of memory for copy buffers", ENOMEM);
       slot.tcapacity = size;
+      allocated = true;
+    }
+  }
+  if (allocated) {
+    // Fixed buffers: the kernel pins them once instead of per request.
+    std::vector<std::span<uint8_t>> bufs;
+    for (Slot& slot : slots_) {
+      bufs.emplace_back(slot.buf.get(), slot.capacity);
+      if (slot.tbuf) bufs.emplace_back(slot.tbuf.get(), slot.tcapacity);
+    }
+    if (Status s = backend_.RegisterBuffers(bufs); !s.ok()) {
+      log->debug("{}: copy buffers not registered ({})", who, s.message());
     }
   }
 
@@ -386,6 +404,13 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         req.offset = slot.run.dst_offset + slot.done;
         req.buf = std::span<uint8_t>(slot.tbuf.get() + slot.done, slot.length - slot.done);
         ++stats.target_reads;
+        break;
+      case Slot::State::kVerifying:
+        req.op = IoOp::kRead;
+        req.fd = slot.run.dst_fd;
+        req.offset = slot.run.dst_offset + slot.woff + slot.done;
+        req.buf = std::span<uint8_t>(slot.tbuf.get() + slot.woff + slot.done, slot.wlen - slot.done);
+        ++stats.verify_reads;
         break;
       default:
         req.op = IoOp::kWrite;
@@ -446,6 +471,19 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   auto fail = [&](Status s) {
     if (failure.ok()) failure = std::move(s);
   };
+  // A run is on the target (written, and read back equal with verify_writes).
+  auto finish_write = [&](Slot& slot) {
+    slot.state = Slot::State::kFree;
+    if (options_.start_writeback) {
+      backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset + slot.woff, slot.wlen);
+    }
+    for (uint32_t k = 0; k < slot.run.count; ++k) not_copied_.Clear(slot.run.first + k);
+    const uint32_t written = slot.wlen / g.slot_size;
+    (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += written;
+    stats.tracks_skipped += slot.run.count - written;
+    tracks_done += slot.run.count;
+    if (options_.progress) options_.progress(tracks_done);
+  };
 
   for (;;) {
     const bool cancelled = options_.cancel != nullptr && options_.cancel->load();
@@ -456,6 +494,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       slot.run = runs[next_run++];
       slot.length = slot.run.count * g.slot_size;
       slot.read_attempts = 0;
+      slot.rewrites = 0;
       Status s;
       if (mode == Mode::kCopy) {
         s = start_read(slot, i);
@@ -508,6 +547,46 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
           s = submit(slot, c.user);
         } else {
           s = compare_and_write(slot, c.user);
+        }
+        if (!s.ok()) {
+          slot.state = Slot::State::kFree;
+          fail(s.WithContext(who));
+        }
+        continue;
+      }
+      if (slot.state == Slot::State::kVerifying) {
+        // verify_writes: the written bytes read back into tbuf.
+        const std::string what = RunName(g, slot.run.first, slot.run.count);
+        int error = c.error;
+        if (error == 0 && c.bytes == 0) error = ENODATA;
+        if (!failure.ok()) {
+          slot.state = Slot::State::kFree;
+          continue;
+        }
+        Status s;
+        if (error == EAGAIN && ++slot.eagains <= kEagainRetries) {
+          s = submit(slot, c.user);
+        } else if (error != 0) {
+          slot.state = Slot::State::kFree;
+          fail(Status::Corruption(who + ": read-back of target " + what + " failed: " + std::strerror(error)));
+          continue;
+        } else if ((slot.done += c.bytes) < slot.wlen) {
+          s = submit(slot, c.user);
+        } else if (std::memcmp(slot.buf.get() + slot.woff, slot.tbuf.get() + slot.woff, slot.wlen) == 0) {
+          stats.tracks_verified += slot.wlen / g.slot_size;
+          finish_write(slot);
+          continue;
+        } else if (slot.rewrites < kReadRetries) {
+          ++slot.rewrites;
+          ++stats.verify_rewrites;
+          log->warn("{}: target {} did not read back as written; writing it again ({} of {})", who, what,
+                    slot.rewrites, kReadRetries);
+          s = start_write_part(slot, c.user, slot.woff, slot.wlen);
+        } else {
+          slot.state = Slot::State::kFree;
+          fail(Status::Corruption(who + ": target " + what + " did not read back as written after " +
+                                  std::to_string(slot.rewrites + 1) + " writes"));
+          continue;
         }
         if (!s.ok()) {
           slot.state = Slot::State::kFree;
@@ -593,18 +672,19 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         }
         continue;
       }
-      // A run is on the target.
-      slot.state = Slot::State::kFree;
+      // A run is written.
       stats.bytes_written += slot.wlen;
-      if (options_.start_writeback) {
-        backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset + slot.woff, slot.wlen);
+      if (options_.verify_writes) {
+        slot.state = Slot::State::kVerifying;
+        slot.done = 0;
+        slot.eagains = 0;
+        if (Status s = submit(slot, c.user); !s.ok()) {
+          slot.state = Slot::State::kFree;
+          fail(s.WithContext(who));
+        }
+        continue;
       }
-      for (uint32_t k = 0; k < slot.run.count; ++k) not_copied_.Clear(slot.run.first + k);
-      const uint32_t written = slot.wlen / g.slot_size;
-      (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += written;
-      stats.tracks_skipped += slot.run.count - written;
-      tracks_done += slot.run.count;
-      if (options_.progress) options_.progress(tracks_done);
+      finish_write(slot);
     }
   }
 

@@ -55,6 +55,14 @@ struct CopyOptions {
   // the write of every equal track. Only safe while nobody else writes
   // the target (the swap job holds it exclusively). Off by default.
   bool skip_equal = false;
+  // Read-back verification in the pipeline: when a write completes, the
+  // engine reads the written bytes back from the target into a second
+  // buffer and compares them with the buffer it wrote from (the source
+  // data still in hand, no second read of the source). A run that reads
+  // back different is written again, up to kReadRetries times; then the
+  // copy fails with Corruption ("did not read back as written"). Costs
+  // one target read per run, overlapped with the copy of the next runs.
+  bool verify_writes = false;
   // Prefix of log lines and error messages: the unit or volume ("1887").
   std::string label;
   // Called from the copying thread after each completed request with the
@@ -75,6 +83,9 @@ struct CopyStats {
   uint64_t read_retries = 0;  // failed or invalid reads retried
   uint64_t tracks_skipped = 0;    // already equal on the target (skip_equal): not written
   uint64_t target_reads = 0;      // target read requests issued by skip_equal
+  uint64_t verify_reads = 0;      // read-back requests issued by verify_writes
+  uint64_t tracks_verified = 0;   // tracks read back equal to what was written
+  uint64_t verify_rewrites = 0;   // runs written again after a read-back differed
   double cpu_seconds = 0;      // CPU of the copying thread
   double elapsed_seconds = 0;
 
@@ -94,9 +105,11 @@ class CopyEngine {
   // Copies every track in `tracks` from source to target. Blocks until done.
   // Errors: InvalidArgument (geometry mismatch, a track beyond either
   // image, queue_depth above the backend's capacity), Corruption (a source
-  // track invalid after kReadRetries re-reads; not written), IoError with
-  // the errno (a read failing kReadRetries+1 times, any write failure, the
-  // backend failing), Aborted (cancelled). Messages name the label and the
+  // track invalid after kReadRetries re-reads, not written; with
+  // verify_writes, a run still reading back different after kReadRetries
+  // rewrites, or unreadable), IoError with the errno (a read failing
+  // kReadRetries+1 times, any write failure, the backend failing), Aborted
+  // (cancelled). Messages name the label and the
   // track. On error not_copied() holds every track of `tracks` not written.
   Result<CopyStats> CopyTracks(const ckd::TrackSet& tracks);
 
@@ -114,6 +127,8 @@ class CopyEngine {
 
   // Turns skip_equal on or off for the following calls.
   void set_skip_equal(bool on) { options_.skip_equal = on; }
+  // Turns verify_writes on or off for the following calls.
+  void set_verify_writes(bool on) { options_.verify_writes = on; }
 
   // fdatasync of every file of the target through the backend. Blocks.
   Status SyncTarget();

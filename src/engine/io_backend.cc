@@ -45,11 +45,26 @@ class UringBackend final : public IoBackend {
     while (outstanding_ > 0) {
       if (!Wait(outstanding_).ok()) break;
     }
+    DrainHints();
     if (initialised_) io_uring_queue_exit(&ring_);
   }
 
+  // Waits for the writeback hints in the ring (nothing else is outstanding).
+  void DrainHints() {
+    if (!initialised_) return;
+    while (hints_ > 0 && outstanding_ == 0) {
+      io_uring_cqe* cqe;
+      if (io_uring_submit_and_wait(&ring_, 1) < 0 && io_uring_peek_cqe(&ring_, &cqe) != 0) return;
+      while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+        io_uring_cqe_seen(&ring_, cqe);
+        --hints_;
+      }
+    }
+  }
+
   Status Init() {
-    int r = io_uring_queue_init(depth_, &ring_, 0);
+    // Twice the depth: room for a writeback hint per request in flight.
+    int r = io_uring_queue_init(2 * depth_, &ring_, 0);
     if (r < 0) {
       return Status::NotSupported(std::string("io_uring_queue_init: ") + std::strerror(-r));
     }
@@ -69,13 +84,48 @@ class UringBackend final : public IoBackend {
       return Status::IoError("io_uring: submission queue full");
     }
     auto len = static_cast<unsigned>(req.buf.size());
+    const int index = FixedIndex(req.buf);
     if (req.op == IoOp::kRead) {
-      io_uring_prep_read(sqe, req.fd, req.buf.data(), len, req.offset);
+      if (index >= 0) {
+        io_uring_prep_read_fixed(sqe, req.fd, req.buf.data(), len, req.offset, index);
+      } else {
+        io_uring_prep_read(sqe, req.fd, req.buf.data(), len, req.offset);
+      }
     } else {
-      io_uring_prep_write(sqe, req.fd, req.buf.data(), len, req.offset);
+      if (index >= 0) {
+        io_uring_prep_write_fixed(sqe, req.fd, req.buf.data(), len, req.offset, index);
+      } else {
+        io_uring_prep_write(sqe, req.fd, req.buf.data(), len, req.offset);
+      }
     }
     io_uring_sqe_set_data64(sqe, req.user);
     ++outstanding_;
+    return Status::Ok();
+  }
+
+  void StartWriteback(int fd, uint64_t offset, uint64_t length) override {
+    // A hint on the ring: its completion is reaped and dropped by Wait.
+    if (hints_ >= depth_) return;
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return;
+    io_uring_prep_sync_file_range(sqe, fd, static_cast<unsigned>(length), offset, SYNC_FILE_RANGE_WRITE);
+    io_uring_sqe_set_data64(sqe, kHintTag);
+    ++hints_;
+  }
+
+  Status RegisterBuffers(std::span<const std::span<uint8_t>> buffers) override {
+    if (outstanding_ != 0) return Status::InvalidArgument("io_uring: buffers registered with requests outstanding");
+    DrainHints();
+    if (!fixed_.empty()) {
+      io_uring_unregister_buffers(&ring_);
+      fixed_.clear();
+    }
+    std::vector<iovec> iov;
+    for (const auto& b : buffers) iov.push_back(iovec{b.data(), b.size()});
+    if (iov.empty()) return Status::Ok();
+    int r = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size()));
+    if (r < 0) return Status::NotSupported(std::string("io_uring_register_buffers: ") + std::strerror(-r));
+    fixed_.assign(buffers.begin(), buffers.end());
     return Status::Ok();
   }
 
@@ -86,8 +136,14 @@ class UringBackend final : public IoBackend {
     if (r < 0 && r != -EINTR) return Status::IoError(std::string("io_uring_submit_and_wait: ") + std::strerror(-r), -r);
     for (;;) {
       io_uring_cqe* cqe;
-      unsigned head, seen = 0;
+      unsigned head, seen = 0, requests = 0;
       io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        if (io_uring_cqe_get_data64(cqe) == kHintTag) {
+          --hints_;
+          continue;
+        }
+        ++requests;
         IoCompletion c;
         c.user = io_uring_cqe_get_data64(cqe);
         if (cqe->res < 0) {
@@ -96,10 +152,9 @@ class UringBackend final : public IoBackend {
           c.bytes = static_cast<uint32_t>(cqe->res);
         }
         out_.push_back(c);
-        ++seen;
       }
       io_uring_cq_advance(&ring_, seen);
-      outstanding_ -= seen;
+      outstanding_ -= requests;
       if (out_.size() >= min_complete) break;
       io_uring_cqe* dummy;
       r = io_uring_wait_cqe(&ring_, &dummy);
@@ -114,10 +169,23 @@ class UringBackend final : public IoBackend {
   }
 
  private:
+  // The registered buffer holding all of `buf`, or -1.
+  int FixedIndex(std::span<uint8_t> buf) const {
+    for (size_t i = 0; i < fixed_.size(); ++i) {
+      if (buf.data() >= fixed_[i].data() && buf.data() + buf.size() <= fixed_[i].data() + fixed_[i].size()) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  static constexpr uint64_t kHintTag = ~uint64_t{0};  // user tag of writeback hints
   unsigned depth_;
   io_uring ring_{};
   bool initialised_ = false;
-  unsigned outstanding_ = 0;
+  unsigned outstanding_ = 0;  // requests (not hints) in the ring
+  unsigned hints_ = 0;        // writeback hints in the ring
+  std::vector<std::span<uint8_t>> fixed_;  // registered buffers, by index
   std::vector<IoCompletion> out_;
 };
 
@@ -252,6 +320,8 @@ void IoBackend::StartWriteback(int fd, uint64_t offset, uint64_t length) {
                     SYNC_FILE_RANGE_WRITE);
 }
 
+Status IoBackend::RegisterBuffers(std::span<const std::span<uint8_t>>) { return Status::Ok(); }
+
 Status IoBackend::ZeroRange(int fd, uint64_t offset, uint64_t length) {
   if (fd < 0) return Status::InvalidArgument("zero range on a closed file");
   if (length == 0) return Status::Ok();
@@ -354,9 +424,10 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
     } else if (head == "torn_write" || head == "lost_write") {
       if (!ParseNumber(arg, n) || n == 0 || !mods.empty()) return bad("expected @N with N >= 1");
       (head == "torn_write" ? spec.torn_write : spec.lost_write) = n;
-    } else if (head == "short_reads" || head == "short_writes") {
+    } else if (head == "short_reads" || head == "short_writes" || head == "lost_writes") {
       if (item != head) return bad("takes no argument");
-      (head == "short_reads" ? spec.short_reads : spec.short_writes) = true;
+      (head == "short_reads" ? spec.short_reads : head == "short_writes" ? spec.short_writes : spec.lost_writes) =
+          true;
     } else if (head == "eagain") {
       n = 3;
       if (item != head && (!ParseNumber(arg, n) || n == 0 || !mods.empty())) {
@@ -370,7 +441,7 @@ Result<FaultSpec> ParseFaultSpec(const std::string& text) {
       spec.slow_us = static_cast<uint32_t>(n);
     } else {
       return bad("unknown fault (read_error, write_error, sync_error, zero_error, write_enospc, "
-                 "torn_write, lost_write, short_reads, short_writes, eagain, slow)");
+                 "torn_write, lost_write, lost_writes, short_reads, short_writes, eagain, slow)");
     }
   }
   return spec;
@@ -429,7 +500,7 @@ Status FaultInjectingBackend::Submit(const IoRequest& req) {
       ++faults_;
       actual.buf = req.buf.first(spec_.enospc_offset - begin);
     }
-    if (spec_.lost_write == n) {
+    if (spec_.lost_write == n || spec_.lost_writes) {
       ++faults_;
       synthetic_.push_back(IoCompletion{.user = req.user, .bytes = static_cast<uint32_t>(req.buf.size())});
       return Status::Ok();
@@ -476,6 +547,10 @@ Status FaultInjectingBackend::ZeroRange(int fd, uint64_t offset, uint64_t length
     return ZeroRangeResult("fallocate(PUNCH_HOLE)", spec_.zero_error.error);
   }
   return inner_->ZeroRange(fd, offset, length);
+}
+
+Status FaultInjectingBackend::RegisterBuffers(std::span<const std::span<uint8_t>> buffers) {
+  return inner_->RegisterBuffers(buffers);
 }
 
 Status FaultInjectingBackend::Sync(int fd) {

@@ -74,7 +74,10 @@ class IoBackend {
   // Asks the kernel to start writing back [offset, offset+length) of fd
   // (sync_file_range SYNC_FILE_RANGE_WRITE) so a later Sync has little
   // left to do. A hint: does not wait for the data, errors are ignored
-  // (Sync reports them). May block briefly when the device queue is full.
+  // (Sync reports them). The io_uring backend queues it on the ring
+  // (IORING_OP_SYNC_FILE_RANGE, started with the next Wait) and never
+  // blocks; the others call sync_file_range, which may block briefly when
+  // the device queue is full.
   virtual void StartWriteback(int fd, uint64_t offset, uint64_t length);
 
   // Makes [offset, offset+length) of fd read as zeros and the file at least
@@ -87,6 +90,16 @@ class IoBackend {
   // (EOPNOTSUPP, ENOSYS): the caller writes the zeros instead. IoError
   // with the errno on any other failure.
   virtual Status ZeroRange(int fd, uint64_t offset, uint64_t length);
+
+  // Registers the caller's buffers with the kernel once (io_uring fixed
+  // buffers), so requests whose bytes lie inside one of them skip the
+  // per-request page pinning. Replaces an earlier registration; must be
+  // called with nothing outstanding; the buffers must stay valid until the
+  // next call or the backend's destruction. Requests outside every
+  // registered buffer still work. A hint: the default does nothing; Ok
+  // when registered or ignored, NotSupported when the kernel refused
+  // (RLIMIT_MEMLOCK): the caller goes on without.
+  virtual Status RegisterBuffers(std::span<const std::span<uint8_t>> buffers);
 
   // Requests submitted and not yet returned by Wait().
   virtual unsigned outstanding() const = 0;
@@ -131,6 +144,8 @@ struct FaultSpec {
   unsigned eagain_every = 0;  // every nth request completes with EAGAIN first
   uint64_t torn_write = 0;    // the nth write transfers half, reports it all
   uint64_t lost_write = 0;    // the nth write is not performed, reports it all
+  bool lost_writes = false;   // no write is performed, each reports it all (a
+                              // target that keeps nothing written to it)
   uint32_t slow_us = 0;       // every request is delayed this long (slow storage)
 };
 
@@ -153,6 +168,7 @@ class FaultInjectingBackend final : public IoBackend {
   Status Sync(int fd) override;
   void StartWriteback(int fd, uint64_t offset, uint64_t length) override;
   Status ZeroRange(int fd, uint64_t offset, uint64_t length) override;
+  Status RegisterBuffers(std::span<const std::span<uint8_t>> buffers) override;
   unsigned outstanding() const override;
 
   uint64_t reads_submitted() const { return reads_; }

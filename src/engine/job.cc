@@ -329,7 +329,6 @@ class VolumeJob {
     }
     if (ok) ok = CopyPass();
     if (ok) ok = RecopyPasses();
-    if (ok) ok = VerifyCopy();
     if (ok) ok = LastRecopyPass();
     if (ok) ok = QuiesceAndFinalCopy();
     if (ok) ok = Commit();
@@ -626,7 +625,6 @@ class VolumeJob {
   bool CopySet(CopyEngine& engine, const ckd::TrackSet& set, bool final_pass) {
     auto r = engine.CopyTracks(set);
     if (r.ok()) {
-      set.ForEach([&](uint32_t t) { copied_set_.Set(t); });
       copy_ += *r;
       pass_bytes_ = 0;
       return true;
@@ -654,59 +652,23 @@ class VolumeJob {
     co.queue_depth = o_.queue_depth;
     co.tracks_per_request = src_->geometry().heads;
     co.label = st_.volser;
+    // Every write is read back and compared with the buffer it came from
+    // (doc/copy-engine.md, "Read-back verification"): a target that does
+    // not keep what is written to it fails the volume.
+    co.verify_writes = true;
     co.progress = [this](uint64_t done) {
       pass_bytes_ = done * src_->slot_size();
       Progress(phase_, done, pass_total_, 0);
     };
     engine_ = std::make_unique<CopyEngine>(*src_, *tgt_, *backend_, co);
     pending_ = ckd::TrackSet(src_->tracks());
-    copied_set_ = ckd::TrackSet(src_->tracks());
     return true;
   }
 
-  // The tracks of `set` whose target slot differs from the source slot
-  // (read back with plain reads, outside the copy engine's backend).
-  Result<ckd::TrackSet> Differing(const ckd::TrackSet& set) {
-    ckd::TrackSet diff(src_->tracks());
-    std::vector<uint8_t> a(src_->slot_size()), b(tgt_->slot_size());
-    Status err;
-    set.ForEach([&](uint32_t t) {
-      if (!err.ok()) return;
-      err = src_->ReadTrack(t, a);
-      if (err.ok()) err = tgt_->ReadTrack(t, b);
-      if (err.ok() && a != b) diff.Set(t);
-    });
-    if (!err.ok()) return err;
-    return diff;
-  }
-
-  // Read-back verification before the quiesce: every track copied so far
-  // is compared with the source. A difference is either a host write since
-  // the copy (it is in a later harvest anyway) or a target write that did
-  // not land as reported (torn or lost); either way the track is copied
-  // again by the last recopy pass (LastRecopyPass). Costs one more read of
-  // the copied tracks of both volumes, outside the quiesce.
-  bool VerifyCopy() {
-    int64_t t = o_.clock->NowMicros();
-    EnterPhase("VERIFY");
-    auto diff = Differing(copied_set_);
-    if (!diff.ok()) {
-      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
-      return false;
-    }
-    log_->info("{}: verified {} copied track(s) in {} ms; {} differ from the source", st_.volser,
-               copied_set_.Count(), Fixed(Since(t) * 1000.0, 1), diff->Count());
-    diff->ForEach([&](uint32_t tr) { pending_.Set(tr); });
-    return true;
-  }
-
-  // One more handover and recopy after the verify: the tracks the systems
-  // wrote while the (long) verify read the volume, plus the tracks the
-  // verify found different, are copied here rather than under the quiesce,
-  // so the final copy stays as small as the recopy passes left it. The
-  // tracks of this pass are read back at once (a small set); a difference
-  // joins the final copy, which is read back under the quiesce. So every
-  // track is read back after its last copy.
+  // One more handover and recopy before the quiesce, then the target is
+  // synced: the sync under the quiesce only has the final tracks to write,
+  // so the final copy stays as small as the recopy passes left it. Every
+  // write of every pass is read back by the engine (verify_writes).
   bool LastRecopyPass() {
     auto set = Handover(false);
     if (!set) return false;
@@ -728,41 +690,8 @@ class VolumeJob {
     if (!CopySet(*engine_, *set, false)) return false;
     copied_tracks_ += n;
     recopied_tracks_ += n;
-    auto diff = Differing(*set);
-    if (!diff.ok()) {
-      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
-      return false;
-    }
-    if (diff->Count() > 0) {
-      log_->info("{}: {} track(s) of the last recopy pass differ from the source; copied again under the quiesce",
-                 st_.volser, diff->Count());
-      diff->ForEach([&](uint32_t tr) { pending_.Set(tr); });
-    }
     (void)engine_->SyncTarget();
     return true;
-  }
-
-  // Under the quiesce the source no longer changes: the final set must
-  // read back equal. A difference is recopied once; a second one fails the
-  // volume (the target does not keep what is written to it).
-  bool VerifyFinal(const ckd::TrackSet& set) {
-    for (int attempt = 0;; ++attempt) {
-      auto diff = Differing(set);
-      if (!diff.ok()) {
-        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "VERIFY: " + diff.status().message()}});
-        return false;
-      }
-      if (diff->Count() == 0) return true;
-      if (attempt > 0) {
-        failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
-                                            {"reason", std::to_string(diff->Count()) +
-                                                           " TARGET TRACK(S) DO NOT READ BACK AS WRITTEN"}});
-        return false;
-      }
-      log_->warn("{}: {} target track(s) read back different under the quiesce; recopied", st_.volser,
-                 diff->Count());
-      if (!CopySet(*engine_, *diff, true)) return false;
-    }
   }
 
   bool CopyPass() {
@@ -820,14 +749,14 @@ class VolumeJob {
   }
 
   // The recopy passes and the convergence policy (doc/swap-protocol.md,
-  // "Convergence"). A pass that does not shrink the dirty set by at least a
-  // quarter means the writers dirty tracks about as fast as the copy
-  // cleans them: recopying alone would not converge, so the writers are
-  // paced (every participant adds pace_us after each write, raised step by
-  // step up to host::kMaxPaceUs). The loop ends when the set is small
-  // (kConvergedTracks), empty, still not shrinking at the largest pace, or
-  // after kMaxRecopyPasses; the final copy under quiesce is bounded by the
-  // last set either way.
+  // "Convergence"). A pass that does not halve the dirty set, or any of the
+  // last passes before kMaxRecopyPasses, while copying the set takes longer
+  // than the pause budget, paces the writers (every participant adds
+  // pace_us after each write, raised step by step up to host::kMaxPaceUs).
+  // The loop ends when the set is small (kConvergedTracks), empty, no
+  // longer halving but within the budget, still not halving at the largest
+  // pace, or after kMaxRecopyPasses; the final copy under quiesce is
+  // bounded by the last set either way.
   bool RecopyPasses() {
     int64_t t = o_.clock->NowMicros();
     uint32_t previous = UINT32_MAX;
@@ -859,26 +788,38 @@ class VolumeJob {
         why = "FEW UPDATES";
         break;
       }
-      if (previous != UINT32_MAX && uint64_t{n} * 4 > uint64_t{previous} * 3) {
-        // Not converging: the writers dirtied about as many tracks as the
-        // pass copied, in the time it took to copy them. When copying such
-        // a set fits the pause budget (a small hot area), the final copy
-        // is short anyway: no pacing.
+      // Converging too slowly: the set did not halve (the writers dirtied
+      // at least half as many tracks as the pass copied, in the time it
+      // took), or the passes are running out while a pass still takes
+      // longer than the pause budget. A set that copies within the budget
+      // (a small hot area) goes to the final copy and nobody is slowed;
+      // a larger one paces the writers, step by step, so that the last
+      // passes shrink it below the budget instead of the pass limit
+      // handing a large final copy to the quiesce.
+      const bool halved = previous == UINT32_MAX || uint64_t{n} * 2 <= uint64_t{previous};
+      const bool running_out = pass >= kMaxRecopyPasses - 3;
+      if (!halved || running_out) {
         if (copy_us <= kFinalCopyBudgetUs) {
-          why = "SET STOPPED SHRINKING; ITS COPY TAKES " + Fixed(copy_us / 1000.0, 1) + " MS";
-          break;
+          if (!halved) {
+            why = "SET STOPPED SHRINKING; ITS COPY TAKES " + Fixed(copy_us / 1000.0, 1) + " MS";
+            break;
+          }
+        } else {
+          uint32_t next = NextPace(header_.pace_us);
+          if (next == header_.pace_us) {
+            if (!halved) {
+              log_->info("{}: dirty set stopped shrinking at pass {} ({} tracks) at the largest pace", st_.volser,
+                         pass, n);
+              why = "SET STOPPED SHRINKING AT THE LARGEST PACE";
+              break;
+            }
+          } else {
+            header_.pace_us = next;  // written with the next handover request
+            st_.pace_us = std::max(st_.pace_us, next);
+            rep_.Message("PAS238W", {{"volser", st_.volser}, {"pass", std::to_string(pass)},
+                                     {"tracks", report::FormatThousands(n)}, {"pace_ms", Fixed(next / 1000.0, 2)}});
+          }
         }
-        uint32_t next = NextPace(header_.pace_us);
-        if (next == header_.pace_us) {
-          log_->info("{}: dirty set stopped shrinking at pass {} ({} tracks) at the largest pace", st_.volser,
-                     pass, n);
-          why = "SET STOPPED SHRINKING AT THE LARGEST PACE";
-          break;
-        }
-        header_.pace_us = next;  // written with the next handover request
-        st_.pace_us = std::max(st_.pace_us, next);
-        rep_.Message("PAS238W", {{"volser", st_.volser}, {"pass", std::to_string(pass)},
-                                 {"tracks", report::FormatThousands(n)}, {"pace_ms", Fixed(next / 1000.0, 2)}});
       }
       previous = n;
     }
@@ -939,7 +880,6 @@ class VolumeJob {
     st_.passes++;
     Progress(phase_, 0, n, 0, true);
     if (n > 0 && !CopySet(*engine_, *set, true)) return false;
-    if (n > 0 && !VerifyFinal(*set)) return false;
     copied_tracks_ += n;
     recopied_tracks_ += n;
     FaultPoint("job.final_copy");
@@ -1207,7 +1147,6 @@ class VolumeJob {
   std::unique_ptr<IoBackend> backend_;
   std::unique_ptr<CopyEngine> engine_;
   ckd::TrackSet pending_;
-  ckd::TrackSet copied_set_;  // every track copied so far (verified before the quiesce)
   CopyStats copy_;
   int copy_retries_ = 0;
   int last_pass_ = 0;  // the number of the last recopy pass of RecopyPasses
