@@ -575,8 +575,10 @@ class Bench:
         self.results["converge"] = {"copy_bandwidth_mb_s": rate / 1e6, "copy_tracks_per_s": tracks_per_s}
         log(f"converge: copy bandwidth (copy phase, median of 3) {rate / 1e6:.1f} MB/s = {tracks_per_s:.0f} tracks/s")
         writers = 4
-        swaps = self.p["converge_swaps"]
+        swaps = self.args.converge_swaps or self.p["converge_swaps"]
         for pct in self.p["converge_pct"]:
+            if self.args.converge_pct and str(pct) not in self.args.converge_pct.split(","):
+                continue
             d = os.path.join(self.scratch, f"conv{pct}")
             os.makedirs(d, exist_ok=True)
             try:
@@ -776,6 +778,8 @@ def main():
     ap.add_argument("--copy-volumes", default="", help="copy case: only these (3390-3,3390-9)")
     ap.add_argument("--sparse-volumes", default="", help="sparse case: only these (3390-9,3390-27,3390-54)")
     ap.add_argument("--pause-systems", default="", help="pause case: only these system counts (1,2,4)")
+    ap.add_argument("--converge-pct", default="", help="converge case: only these percentages (10,50,120)")
+    ap.add_argument("--converge-swaps", type=int, default=0, help="swaps per converge rate (default 5, quick 1)")
     ap.add_argument("--rounds", type=int, default=0, help="copy rounds (default 5, quick 3)")
     ap.add_argument("--swaps", type=int, default=0, help="swaps per pause configuration (default 20, quick 2)")
     args = ap.parse_args()
