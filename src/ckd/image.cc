@@ -18,6 +18,7 @@ namespace pas::ckd {
 namespace {
 
 constexpr char kDevidPlain[] = "CKD_P370";
+constexpr char kDevidCompressed[] = "CKD_C370";
 constexpr int kMaxFiles = 27;
 
 uint32_t Le32(const uint8_t* p) {
@@ -75,16 +76,20 @@ Result<DeviceHeader> DecodeDeviceHeader(std::span<const uint8_t> bytes) {
   }
   DeviceHeader h;
   h.devid.assign(reinterpret_cast<const char*>(bytes.data()), 8);
-  if (h.devid != kDevidPlain) {
+  if (h.devid != kDevidPlain && h.devid != kDevidCompressed) {
     std::string shown;
     for (char c : h.devid) shown += (c >= 0x20 && c < 0x7f) ? c : '.';
-    if (h.devid == "CKD_C370" || h.devid == "CKD_S370" || h.devid == "CKD_C064" ||
-        h.devid == "CKD_S064") {
+    if (h.devid == "CKD_S370") {
       return Status::NotSupported("devid '" + shown +
-                                  "': compressed (CCKD) images are not supported; convert "
-                                  "with cckd2ckd");
+                                  "': a compressed shadow file (sf=) is not a volume; merge the "
+                                  "shadows into the base image (sf+ / sfc) and name the base");
     }
-    return Status::Corruption("devid '" + shown + "' is not CKD_P370 (wrong magic)");
+    if (h.devid == "CKD_C064" || h.devid == "CKD_S064") {
+      return Status::NotSupported("devid '" + shown +
+                                  "': 64-bit compressed images (CCKD64, Hercules 4) are not "
+                                  "supported; only CKD_C370 compressed images are");
+    }
+    return Status::Corruption("devid '" + shown + "' is not CKD_P370 or CKD_C370 (wrong magic)");
   }
   h.heads = Le32(bytes.data() + 8);
   h.trksize = Le32(bytes.data() + 12);
@@ -108,6 +113,11 @@ Result<DeviceHeader> DecodeDeviceHeader(std::span<const uint8_t> bytes) {
   }
   if (h.fileseq > kMaxFiles) {
     return Status::Corruption("fileseq " + std::to_string(h.fileseq) + " out of range");
+  }
+  if (h.devid == kDevidCompressed && (h.fileseq != 0 || h.highcyl != 0)) {
+    return Status::Corruption("fileseq " + std::to_string(h.fileseq) + " highcyl " +
+                              std::to_string(h.highcyl) +
+                              " in a compressed image (always a single file)");
   }
   return h;
 }
@@ -151,12 +161,14 @@ CkdImage::CkdImage(CkdImage&& o) noexcept { *this = std::move(o); }
 
 CkdImage& CkdImage::operator=(CkdImage&& o) noexcept {
   if (this != &o) {
+    cckd_.reset();
     for (int fd : fds_) ::close(fd);
     path_ = std::move(o.path_);
     geometry_ = o.geometry_;
     cylinders_ = o.cylinders_;
     files_ = std::move(o.files_);
     fds_ = std::move(o.fds_);
+    cckd_ = std::move(o.cckd_);
     o.fds_.clear();
     o.files_.clear();
     o.cylinders_ = 0;
@@ -165,6 +177,7 @@ CkdImage& CkdImage::operator=(CkdImage&& o) noexcept {
 }
 
 CkdImage::~CkdImage() {
+  cckd_.reset();  // hardens a written compressed image while its fd is open
   for (int fd : fds_) ::close(fd);
 }
 
@@ -194,6 +207,18 @@ Result<CkdImage> CkdImage::Open(const std::string& path, bool writable) {
     auto h = DecodeDeviceHeader(std::span<const uint8_t>(hdr, static_cast<size_t>(n)));
     if (!h.ok()) return h.status().WithContext("image file " + file);
     auto g = *GeometryForHeaderByte(h->devtyp);
+    if (seq == 1 && h->devid == kDevidCompressed) {
+      img.geometry_ = g;
+      auto c = CckdFile::Open(fd, file, g, writable);
+      if (!c.ok()) return c.status();
+      img.cckd_ = std::move(*c);
+      img.cylinders_ = img.cckd_->cylinders();
+      img.files_.push_back(ImageFile{file, 0, img.cylinders_ * g.heads});
+      return img;
+    }
+    if (h->devid == kDevidCompressed) {
+      return Status::Corruption("image file " + file + ": a compressed file in a multi-file set");
+    }
     if (seq == 1) {
       img.geometry_ = g;
     } else if (g.device_type != img.geometry_.device_type) {
@@ -302,7 +327,48 @@ Result<CkdImage> CkdImage::Create(const std::string& path, const DeviceGeometry&
   return img;
 }
 
+Result<CkdImage> CkdImage::CreateCompressed(const std::string& path, const DeviceGeometry& geometry,
+                                            uint32_t cylinders, Compression compression) {
+  if (cylinders == 0 || cylinders > kMaxCylinders) {
+    return Status::InvalidArgument("cylinders " + std::to_string(cylinders) +
+                                   " out of range 1-65535");
+  }
+  if (FileExists(path)) return Status::Busy("image file " + path + " already exists");
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) return Status::FromErrno("creating image file " + path);
+  CkdImage img;
+  img.path_ = path;
+  img.geometry_ = geometry;
+  img.cylinders_ = cylinders;
+  img.fds_.push_back(fd);
+  DeviceHeader h;
+  h.devid = kDevidCompressed;
+  h.heads = geometry.heads;
+  h.trksize = geometry.slot_size;
+  h.devtyp = geometry.header_devtype;
+  auto bytes = EncodeDeviceHeader(h);
+  Status s = PwriteFull(fd, bytes.data(), bytes.size(), 0, "writing header of " + path);
+  if (s.ok()) {
+    auto c = CckdFile::Create(fd, path, geometry, cylinders, compression);
+    if (c.ok()) {
+      img.cckd_ = std::move(*c);
+    } else {
+      s = c.status();
+    }
+  }
+  if (!s.ok()) {
+    ::unlink(path.c_str());
+    return s;
+  }
+  img.files_.push_back(ImageFile{path, 0, cylinders * geometry.heads});
+  return img;
+}
+
 Result<CkdImage::Location> CkdImage::Locate(uint32_t track) const {
+  if (cckd_) {
+    return Status::NotSupported("image " + path_ +
+                                " is compressed: its tracks have no fixed file offset");
+  }
   if (track >= tracks()) {
     return Status::InvalidArgument("image " + path_ + ": track " + std::to_string(track) +
                                    " beyond the last track " + std::to_string(tracks() - 1));
@@ -343,6 +409,7 @@ Status CkdImage::ReadTracks(uint32_t first, uint32_t count, std::span<uint8_t> o
     return Status::InvalidArgument("image " + path_ + ": tracks " + std::to_string(first) + "+" +
                                    std::to_string(count) + " beyond the volume");
   }
+  if (cckd_) return cckd_->ReadTracks(first, count, out);
   uint32_t done = 0;
   while (done < count) {
     PAS_ASSIGN_OR_RETURN(Location loc, Locate(first + done));
@@ -365,6 +432,7 @@ Status CkdImage::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
     return Status::InvalidArgument("image " + path_ + ": tracks " + std::to_string(first) + "+" +
                                    std::to_string(count) + " beyond the volume");
   }
+  if (cckd_) return cckd_->WriteTracks(first, slots);
   uint32_t done = 0;
   while (done < count) {
     PAS_ASSIGN_OR_RETURN(Location loc, Locate(first + done));
@@ -379,6 +447,7 @@ Status CkdImage::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
 }
 
 Status CkdImage::Sync() {
+  if (cckd_) return cckd_->Harden();
   for (size_t i = 0; i < fds_.size(); ++i) {
     if (::fdatasync(fds_[i]) != 0)
       return Status::FromErrno("image file " + files_[i].path + ": fdatasync");

@@ -388,6 +388,11 @@ Result<VolumeInfo> DescribeVolume(const std::string& path) {
   info.cylinders = image.cylinders();
   info.heads = image.geometry().heads;
   info.tracks = image.tracks();
+  if (image.compressed()) {
+    info.compressed = true;
+    info.compression = std::string(CompressionName(image.cckd()->compression()));
+    PAS_ASSIGN_OR_RETURN(info.space, image.cckd()->Space());
+  }
   auto label = ReadVolumeLabel(image);
   if (label.ok()) {
     info.labelled = true;
@@ -412,6 +417,13 @@ std::string VolumeInfoText(const VolumeInfo& info) {
   if (info.files.size() > 1) o << " (" << info.files.size() << " files)";
   o << "\n";
   o << "DEVICE     " << Hex(info.device_type, 4) << "  MODEL " << info.model << "\n";
+  if (info.compressed) {
+    o << "FORMAT     COMPRESSED (CCKD), NEW TRACKS " << info.compression << ", "
+      << info.space.file_size << " BYTES, " << info.space.used_bytes << " USED, "
+      << info.space.free_bytes << " FREE IN " << info.space.free_blocks << " BLOCKS, "
+      << info.space.stored_tracks << " TRACK IMAGES, " << info.space.null_tracks
+      << " NULL TRACKS" << (info.space.opened ? ", NOT CLOSED BY ITS LAST WRITER" : "") << "\n";
+  }
   o << "GEOMETRY   " << info.cylinders << " CYLINDERS, " << info.heads << " TRACKS/CYLINDER, "
     << info.tracks << " TRACKS\n";
   o << "VOLSER     " << (info.labelled ? info.volser : "(no VOL1 label)") << "\n";
@@ -452,7 +464,15 @@ std::string VolumeInfoJson(const VolumeInfo& info) {
     << ",\"heads\":" << info.heads << ",\"tracks\":" << info.tracks
     << ",\"labelled\":" << (info.labelled ? "true" : "false")
     << ",\"volser\":" << JsonString(info.volser)
-    << ",\"vtoc\":" << (info.vtoc_present ? "true" : "false");
+    << ",\"vtoc\":" << (info.vtoc_present ? "true" : "false")
+    << ",\"compressed\":" << (info.compressed ? "true" : "false");
+  if (info.compressed) {
+    o << ",\"compression\":" << JsonString(info.compression)
+      << ",\"file_bytes\":" << info.space.file_size << ",\"used_bytes\":" << info.space.used_bytes
+      << ",\"free_bytes\":" << info.space.free_bytes
+      << ",\"stored_tracks\":" << info.space.stored_tracks
+      << ",\"null_tracks\":" << info.space.null_tracks;
+  }
   if (info.vtoc_present) {
     o << ",\"vtoc_cchhr\":"
       << JsonString(Hex(info.vtoc_cchh.cyl, 4) + Hex(info.vtoc_cchh.head, 4) +

@@ -70,6 +70,11 @@ struct VolumeInfo {
   std::vector<DataSet> datasets;
   uint32_t allocated_tracks = 0;
   uint32_t free_tracks = 0;
+  // Compressed (CCKD) images: the compression of new track images and the
+  // space the file occupies (CckdFile::Space).
+  bool compressed = false;
+  std::string compression;  // "zlib", "bzip2", "none"
+  CckdSpace space;
 };
 
 // The facts as the text `pas volume info` prints, and as a JSON object.

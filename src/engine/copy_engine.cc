@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "base/log.h"
@@ -164,6 +166,7 @@ Status CopyEngine::CheckSetup(const std::string& who) const {
 }
 
 Result<CopyStats> CopyEngine::FormatTracks(const ckd::TrackSet& tracks) {
+  if (source_.compressed() || target_.compressed()) return Transfer(tracks, Mode::kFormat);
   if (options_.skip_equal || zero_range_unsupported_) return Transfer(tracks, Mode::kFormat);
   CopyStats stats;
   Status s = FormatSparse(tracks, stats);
@@ -347,6 +350,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   not_copied_ = tracks;
 
   PAS_RETURN_IF_ERROR(CheckSetup(who));
+  if (source_.compressed() || target_.compressed()) return TransferByImage(tracks, mode);
   std::vector<Run> runs;
   if (Status s = PlanRuns(tracks, mode, runs); !s.ok()) return s.WithContext(who);
 
@@ -701,8 +705,165 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   return stats;
 }
 
+// Runs moved through the images by a pool of workers (compressed images).
+// Each worker owns one run at a time: read (inflate), validate, with
+// skip_equal compare with the target's run, write (compress and append).
+Result<CopyStats> CopyEngine::TransferByImage(const ckd::TrackSet& tracks, Mode mode) {
+  const auto start = std::chrono::steady_clock::now();
+  const ckd::DeviceGeometry& g = target_.geometry();
+  const std::string who = options_.label.empty() ? target_.path() : options_.label;
+  auto log = Logger("engine");
+  const uint32_t tpr = options_.tracks_per_request;
+  const uint32_t limit =
+      mode == Mode::kCopy ? std::min(source_.tracks(), target_.tracks()) : target_.tracks();
+  struct Span {
+    uint32_t first, count;
+  };
+  std::vector<Span> runs;
+  Status bad;
+  tracks.ForEach([&](uint32_t t) {
+    if (!bad.ok()) return;
+    if (t >= limit) {
+      bad = Status::InvalidArgument(TrackName(g, t) + " is beyond the " +
+                                    (mode == Mode::kCopy && source_.tracks() <= target_.tracks()
+                                         ? "source"
+                                         : "target") +
+                                    " (" + std::to_string(limit) + " tracks)");
+      return;
+    }
+    if (!runs.empty() && runs.back().first + runs.back().count == t &&
+        runs.back().count < tpr - runs.back().first % tpr) {
+      ++runs.back().count;
+      return;
+    }
+    runs.push_back({t, 1});
+  });
+  if (!bad.ok()) return bad.WithContext(who);
+
+  unsigned workers = options_.compress_threads;
+  if (workers == 0) workers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  workers = static_cast<unsigned>(std::min<size_t>(workers, std::max<size_t>(runs.size(), 1)));
+
+  std::mutex mu;  // guards stats, failure, tracks_done, not_copied_, progress calls
+  CopyStats stats;
+  Status failure;
+  uint64_t tracks_done = 0;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  auto fail = [&](Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (failure.ok()) failure = std::move(s);
+    stop = true;
+  };
+  auto work = [&]() {
+    const double cpu_start = ThreadCpuSeconds();
+    std::vector<uint8_t> buf(size_t{tpr} * g.slot_size), tbuf;
+    CopyStats mine;
+    for (;;) {
+      if (stop.load()) break;
+      if (options_.cancel != nullptr && options_.cancel->load()) {
+        fail(Status::Aborted(who + ": copy cancelled"));
+        break;
+      }
+      const size_t i = next.fetch_add(1);
+      if (i >= runs.size()) break;
+      const Span run = runs[i];
+      const std::string what = RunName(g, run.first, run.count);
+      std::span<uint8_t> data(buf.data(), size_t{run.count} * g.slot_size);
+      Status s;
+      if (mode == Mode::kCopy) {
+        for (int attempt = 0;; ++attempt) {
+          ++mine.source_excps;
+          s = source_.ReadTracks(run.first, run.count, data);
+          if (s.ok()) {
+            mine.bytes_read += data.size();
+            for (uint32_t k = 0; k < run.count && s.ok(); ++k) {
+              s = ckd::ValidateTrack(data.subspan(size_t{k} * g.slot_size, g.slot_size), g,
+                                     run.first + k);
+            }
+          }
+          // Re-read: a host write may have been in progress.
+          if (s.ok() || attempt >= kReadRetries) break;
+          ++mine.read_retries;
+          log->info("{}: {} unreadable ({}), re-reading", who, what, s.message());
+        }
+        if (!s.ok()) {
+          fail(s.IsIoError() ? Status::IoError(who + ": read of source " + what + " failed: " +
+                                                   s.message(),
+                                               s.err())
+                             : Status::Corruption(who + ": source " + s.message() + " (not copied)"));
+          break;
+        }
+      } else {
+        std::memset(data.data(), 0, data.size());
+        for (uint32_t k = 0; k < run.count; ++k) {
+          ckd::BuildEmptyTrack(g, run.first + k, data.subspan(size_t{k} * g.slot_size, g.slot_size));
+        }
+      }
+      uint32_t wfirst = 0, wcount = run.count;
+      if (options_.skip_equal) {
+        tbuf.resize(data.size());
+        ++mine.target_reads;
+        if (target_.ReadTracks(run.first, run.count, tbuf).ok()) {
+          int64_t lo = -1, hi = -1;
+          for (uint32_t k = 0; k < run.count; ++k) {
+            const size_t off = size_t{k} * g.slot_size;
+            if (!ckd::SameTrackContent(data.subspan(off, g.slot_size),
+                                       std::span<const uint8_t>(tbuf).subspan(off, g.slot_size))) {
+              if (lo < 0) lo = k;
+              hi = k;
+            }
+          }
+          wfirst = lo < 0 ? 0 : static_cast<uint32_t>(lo);
+          wcount = lo < 0 ? 0 : static_cast<uint32_t>(hi - lo + 1);
+        }
+      }
+      if (wcount > 0) {
+        ++mine.target_excps;
+        s = target_.WriteTracks(
+            run.first + wfirst,
+            data.subspan(size_t{wfirst} * g.slot_size, size_t{wcount} * g.slot_size));
+        if (!s.ok()) {
+          fail(Status::IoError(who + ": write of target " + what + " failed: " + s.message(),
+                               s.err()));
+          break;
+        }
+        mine.bytes_written += size_t{wcount} * g.slot_size;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      for (uint32_t k = 0; k < run.count; ++k) not_copied_.Clear(run.first + k);
+      (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += wcount;
+      stats.tracks_skipped += run.count - wcount;
+      tracks_done += run.count;
+      if (options_.progress) options_.progress(tracks_done);
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    mine.cpu_seconds = ThreadCpuSeconds() - cpu_start;
+    stats += mine;
+  };
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+
+  stats.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!failure.ok()) {
+    log->error("{}", failure.message());
+    return failure;
+  }
+  log->debug("{}: {} {} tracks by {} worker(s) (compressed image), {} bytes in {:.3f} s", who,
+             mode == Mode::kCopy ? "copied" : "formatted", tracks_done, workers,
+             stats.bytes_written, stats.elapsed_seconds);
+  return stats;
+}
+
 Status CopyEngine::SyncTarget() {
   const std::string who = options_.label.empty() ? target_.path() : options_.label;
+  if (target_.compressed()) {
+    if (Status s = target_.Sync(); !s.ok()) return s.WithContext(who + ": sync of " + target_.path());
+    return Status::Ok();
+  }
   for (const ckd::ImageFile& file : target_.files()) {
     PAS_ASSIGN_OR_RETURN(auto loc, target_.Locate(file.first_track));
     if (Status s = backend_.Sync(loc.fd); !s.ok()) {

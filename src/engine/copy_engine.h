@@ -15,6 +15,13 @@
 // errno. On any failure the tracks not confirmed written are available from
 // not_copied() so the caller can mark them dirty again.
 //
+// When either image is compressed (CCKD) tracks have no fixed file offset:
+// runs are then moved by a pool of `compress_threads` worker threads, each
+// reading a run through the source image (inflating it), validating it and
+// writing it through the target image (compressing it), so compression uses
+// every core; the backend is not used for those runs. Same errors, retries
+// (of invalid reads), statistics and not_copied() as the io path.
+//
 // Ownership: the engine borrows the images and the backend; they must
 // outlive it. The source is only read (open it read-only). Thread-safety:
 // one engine is driven by one thread; it owns its buffers. Different
@@ -63,10 +70,14 @@ struct CopyOptions {
   // copy fails with Corruption ("did not read back as written"). Costs
   // one target read per run, overlapped with the copy of the next runs.
   bool verify_writes = false;
+  // Worker threads moving runs when an image is compressed (0: one per
+  // core, at most 8).
+  unsigned compress_threads = 0;
   // Prefix of log lines and error messages: the unit or volume ("1887").
   std::string label;
-  // Called from the copying thread after each completed request with the
-  // tracks done so far in this call (copied, formatted or skipped).
+  // Called after each completed request with the tracks done so far in
+  // this call (copied, formatted or skipped); from the copying thread, or
+  // for compressed images from a worker thread, one call at a time.
   std::function<void(uint64_t tracks_done)> progress;
   // When set and true, the engine stops issuing requests, drains the ones in
   // flight and returns Aborted (not_copied() holds the rest).
@@ -145,6 +156,7 @@ class CopyEngine {
   Status PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const;
   Status CheckSetup(const std::string& who) const;
   Status FormatSparse(const ckd::TrackSet& tracks, CopyStats& stats);
+  Result<CopyStats> TransferByImage(const ckd::TrackSet& tracks, Mode mode);
 
   const ckd::CkdImage& source_;
   ckd::CkdImage& target_;

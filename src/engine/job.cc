@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "ckd/image.h"
 #include "ckd/label.h"
+#include "ckd/track.h"
 #include "ckd/vtoc.h"
 #include "coord/area.h"
 #include "engine/copy_engine.h"
@@ -255,6 +256,7 @@ class VolumeJob {
     if (!tid.ok()) return Reject("PAS208E", {{"unit", st_.target_unit}, {"reason", tid.status().message()}});
     source_identity_ = *sid;
     target_identity_ = *tid;
+    tgt_compressed_ = tgt->compressed();
     rep_.Message("PAS201I", {{"target", st_.target_unit}, {"volser", st_.volser},
                              {"device_type", st_.device_type}, {"target_cyls", tcyl}, {"source_cyls", scyl}});
     return true;
@@ -925,7 +927,8 @@ class VolumeJob {
     ImageId now = FileId(target_path_);
     if (now.ino != target_id_.ino || now.dev != target_id_.dev) {
       why = "THE TARGET IMAGE WAS REPLACED DURING THE SWAP";
-    } else if (now.size != target_id_.size) {
+    } else if (now.size != target_id_.size && !tgt_compressed_) {
+      // (A compressed target grows as the copy appends track images.)
       why = "THE TARGET IMAGE CHANGED SIZE DURING THE SWAP (" + std::to_string(target_id_.size) + " -> " +
             std::to_string(now.size) + " BYTES)";
     } else {
@@ -1128,6 +1131,7 @@ class VolumeJob {
   uint32_t source_cyls_ = 0, target_cyls_ = 0;
   ImageId target_id_;
   coord::FileIdentity source_identity_, target_identity_;
+  bool tgt_compressed_ = false;  // the target is a CCKD image: its file size changes
   int64_t start_us_ = 0, swap_start_us_ = 0;
   double cpu_start_ = 0;
   double copy_rate_mbps_ = 0;

@@ -306,6 +306,14 @@ class Parser {
       return Error(line, "PAS156E DUPLICATE UNIT " + FormatDevnum(*devnum) +
                              " (FIRST DEFINED AT LINE " + std::to_string(prev->line) + ")");
     }
+    for (size_t i = 3; i < t.size(); ++i) {
+      if (t[i].size() >= 3 && Upper(t[i].substr(0, 3)) == "SF=") {
+        return Error(line, "PAS111E UNIT " + FormatDevnum(*devnum) + " IMAGE " + t[2] +
+                               " HAS SHADOW FILES (" + t[i] +
+                               "): A VOLUME WITH SHADOWS CANNOT BE MIGRATED; MERGE THEM INTO "
+                               "THE BASE IMAGE (HERCULES SF+ / SFC) AND REMOVE THE SF= OPTION");
+      }
+    }
     UnitConfig u;
     u.devnum = *devnum;
     u.device_type = device_type;

@@ -1,6 +1,7 @@
 // `pas volume init|info|compare`: create, describe and compare Hercules
 // CKD volumes (src/ckd). Messages PAS100-PAS149.
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -10,6 +11,8 @@
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "ckd/volume.h"
+#include "engine/copy_engine.h"
+#include "engine/io_backend.h"
 #include "pas/command.h"
 
 namespace po = boost::program_options;
@@ -91,13 +94,15 @@ int Init(int argc, char** argv) {
       "volser", po::value(&volser)->required(), "volume serial, 1-6 of A-Z 0-9 @ # $")(
       "cylinders", po::value(&cylinders), "cylinders (default: the model's)")(
       "vtoc", "write an empty VTOC (cylinder 0, tracks 1-4)")(
-      "split", "2 GB multi-file form (name_1.ckd, name_2.ckd, ...) when larger than one file");
+      "split", "2 GB multi-file form (name_1.ckd, name_2.ckd, ...) when larger than one file")(
+      "compress", po::value<std::string>(),
+      "a compressed (CCKD) image whose track images are zlib, bzip2 or none (stored as is)");
   po::positional_options_description pos;
   pos.add("image", 1);
   po::variables_map vm;
   const int rc = Parse("init",
                        "init IMAGE --model 3390-3 --volser VOL001 [--cylinders N] [--vtoc] "
-                       "[--split]",
+                       "[--split] [--compress zlib|bzip2|none]",
                        argc, argv, opts, pos, vm);
   if (rc >= 0) return rc;
   auto m = ckd::FindModel(model);
@@ -108,7 +113,15 @@ int Init(int argc, char** argv) {
   if (cylinders == 0) cylinders = m->cylinders;
   if (cylinders > ckd::kMaxCylinders) return UsageError("init", "more than 65535 cylinders");
   auto g = ckd::GeometryForType(m->device_type);
-  auto img = ckd::CkdImage::Create(image, *g, cylinders, vm.count("split") > 0);
+  Result<ckd::CkdImage> img = Status::InvalidArgument("no image");
+  if (vm.count("compress")) {
+    auto c = ckd::ParseCompression(vm["compress"].as<std::string>());
+    if (!c.ok()) return UsageError("init", c.status().message());
+    if (vm.count("split")) return UsageError("init", "--split and --compress exclude each other");
+    img = ckd::CkdImage::CreateCompressed(image, *g, cylinders, *c);
+  } else {
+    img = ckd::CkdImage::Create(image, *g, cylinders, vm.count("split") > 0);
+  }
   if (!img.ok()) return ReportError(image, img.status());
   Status s = ckd::FormatVolume(*img, volser, vm.count("vtoc") > 0);
   if (s.ok()) s = img->Sync();
@@ -174,16 +187,69 @@ int Compare(int argc, char** argv) {
   return 1;
 }
 
+int Copy(int argc, char** argv) {
+  std::vector<std::string> images;
+  std::string compress;
+  unsigned threads = 0;
+  po::options_description opts("pas volume copy options");
+  opts.add_options()("images", po::value(&images)->multitoken(), "SOURCE TARGET")(
+      "compress", po::value(&compress),
+      "write TARGET as a compressed (CCKD) image: zlib, bzip2 or none (default: uncompressed)")(
+      "threads", po::value(&threads), "compression threads (default: one per core)");
+  po::positional_options_description pos;
+  pos.add("images", 2);
+  po::variables_map vm;
+  const int rc = Parse("copy", "copy SOURCE TARGET [--compress zlib|bzip2|none] [--threads N]",
+                       argc, argv, opts, pos, vm);
+  if (rc >= 0) return rc;
+  if (images.size() != 2) return UsageError("copy", "SOURCE and TARGET are required");
+  auto src = ckd::CkdImage::Open(images[0], false);
+  if (!src.ok()) return ReportError(images[0], src.status());
+  Result<ckd::CkdImage> tgt = Status::InvalidArgument("no target");
+  if (!compress.empty()) {
+    auto c = ckd::ParseCompression(compress);
+    if (!c.ok()) return UsageError("copy", c.status().message());
+    tgt = ckd::CkdImage::CreateCompressed(images[1], src->geometry(), src->cylinders(), *c);
+  } else {
+    tgt = ckd::CkdImage::Create(images[1], src->geometry(), src->cylinders(), false);
+  }
+  if (!tgt.ok()) return ReportError(images[1], tgt.status());
+  const auto start = std::chrono::steady_clock::now();
+  auto backend = engine::MakeAutoBackend(8);
+  engine::CopyOptions co;
+  co.tracks_per_request = src->geometry().heads;
+  co.compress_threads = threads;
+  co.label = images[0];
+  engine::CopyEngine eng(*src, *tgt, *backend, co);
+  ckd::TrackSet all(src->tracks());
+  all.SetRange(0, src->tracks() - 1);
+  auto stats = eng.CopyTracks(all);
+  Status s = stats.ok() ? eng.SyncTarget() : stats.status();
+  if (!s.ok()) return ReportError(images[1], s);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string format =
+      tgt->compressed() ? "COMPRESSED " + std::string(ckd::CompressionName(tgt->cckd()->compression()))
+                        : std::string("UNCOMPRESSED");
+  std::printf("PAS110I VOLUME %s COPIED TO %s (%s): %llu TRACKS, %llu BYTES IN %.3f S\n",
+              images[0].c_str(), images[1].c_str(), format.c_str(),
+              static_cast<unsigned long long>(stats->tracks_copied),
+              static_cast<unsigned long long>(stats->bytes_written), secs);
+  return 0;
+}
+
 void VolumeUsage(FILE* out) {
   std::fprintf(out,
                "usage: pas volume init IMAGE --model 3390-3 --volser VOL001 [--cylinders N] "
-               "[--vtoc] [--split]\n"
+               "[--vtoc] [--split] [--compress zlib|bzip2|none]\n"
                "       pas volume info IMAGE [--json]\n"
+               "       pas volume copy SOURCE TARGET [--compress zlib|bzip2|none] [--threads N]\n"
                "       pas volume compare IMAGE_A IMAGE_B [--max-diffs N]\n\n"
                "init     create a Hercules CKD volume as dasdinit does (optionally with an empty "
                "VTOC)\n"
                "info     device, model, size, volser, VTOC, data sets, allocated and free tracks\n"
-               "compare  record content track by track; exit 0 equal, 1 different, 12 error\n");
+               "compare  record content track by track; exit 0 equal, 1 different, 12 error\n"
+               "copy     every track to a new image, compressed (CCKD) or not\n");
 }
 
 int VolumeCommand(int argc, char** argv) {
@@ -199,6 +265,7 @@ int VolumeCommand(int argc, char** argv) {
   if (sub == "init") return Init(argc - 1, argv + 1);
   if (sub == "info") return Info(argc - 1, argv + 1);
   if (sub == "compare") return Compare(argc - 1, argv + 1);
+  if (sub == "copy") return Copy(argc - 1, argv + 1);
   std::fprintf(stderr, "PAS109E pas volume: unknown subcommand '%s'\n", sub.c_str());
   VolumeUsage(stderr);
   return kUsageError;

@@ -37,7 +37,10 @@ constexpr MessageDef kMessages[] = {
                     "malformed: the device header (magic, heads, track size, device type, "
                     "file sequence), the file size (truncated), a member of a multi-file set, "
                     "a track (home address, count fields, end-of-track marker), the VOL1 "
-                    "label or the VTOC (Format-4, extents, DSCB chain). The reason names the "
+                    "label or the VTOC (Format-4, extents, DSCB chain), or in a compressed "
+                    "(CCKD) image the CCKD header, an L1 or L2 entry pointing outside the file "
+                    "or into other tables or images, a track image that is truncated or does "
+                    "not inflate, or a free-space chain that loops. The reason names the "
                     "file, the track and the field. Nothing was written.",
      .action = "Check that the path names the right image and that it was not truncated or "
                "overwritten; restore it from a copy, or re-create it with `pas volume init`."},
@@ -72,7 +75,8 @@ constexpr MessageDef kMessages[] = {
     {.id = "PAS107E",
      .text = "IMAGE {image} IS NOT SUPPORTED: {reason}",
      .explanation = "The image uses a form pas does not handle (for example a VTOC change "
-                    "that needs a Format-7 conversion).",
+                    "that needs a Format-7 conversion, a compressed shadow file (sf=), a "
+                    "64-bit CCKD64 image, or a big-endian compressed image to be written).",
      .action = "Use an image of a supported form (doc/ckd-format.md)."},
     {.id = "PAS108E",
      .text = "IMAGE {image} NOT FOUND: {reason}",
@@ -86,6 +90,26 @@ constexpr MessageDef kMessages[] = {
                     "unknown subcommand or option, a missing image, a bad model, volser or "
                     "size.",
      .action = "Run the command with --help for its synopsis."},
+
+    {.id = "PAS110I",
+     .text = "VOLUME {source} COPIED TO {target} ({format}): {tracks} TRACKS, {bytes} BYTES IN "
+             "{seconds} S",
+     .explanation = "`pas volume copy` copied every track of the source volume to a new image "
+                    "through the copy engine (compressed images are inflated and compressed "
+                    "by a pool of worker threads) and synced it.",
+     .action = "None."},
+
+    {.id = "PAS111E",
+     .text = "UNIT {unit} IMAGE {image} HAS SHADOW FILES ({option}): A VOLUME WITH SHADOWS "
+             "CANNOT BE MIGRATED; MERGE THEM INTO THE BASE IMAGE (HERCULES SF+ / SFC) AND "
+             "REMOVE THE SF= OPTION",
+     .explanation = "The configuration names shadow files (the Hercules sf= option) for a "
+                    "compressed volume: its current content is spread over the base image and "
+                    "the shadows, which pas does not read or write. The configuration is not "
+                    "loaded; nothing was done.",
+     .action = "Merge the shadows into the base image with Hercules (sf+ then sfc, or "
+               "sfd/sfk to check) while the volume is not in use, remove sf= from the "
+               "device statement, and run the job again."},
 
     // PAS150-199: configuration and systems.
     {.id = "PAS150E",

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "ckd/cckd.h"
 #include "ckd/device.h"
 #include "ckd/dscb.h"
 #include "ckd/image.h"
@@ -108,6 +109,43 @@ std::string Be16(uint32_t v) { return std::string{static_cast<char>(v >> 8), sta
 
 uint64_t SlotOffset(uint32_t track) {
   return ckd::kDeviceHeaderSize + uint64_t{track} * ckd::k3390Geometry.slot_size;
+}
+
+
+// Replaces src.ckd by a compressed (CCKD, zlib) volume with the same
+// contents as the world's, so the cases below break a compressed source.
+// Returns the offsets the corruptions need.
+struct CompressedSource {
+  uint32_t l2pos = 0;  // L2 table of tracks 0-255
+  uint32_t t1pos = 0;  // image of track 1 (the first VTOC track)
+  uint32_t t1len = 0;
+};
+CompressedSource MakeCompressedSource(const ScratchDir& d) {
+  fs::remove(d / "src.ckd");
+  CompressedSource c;
+  {
+    auto img = ckd::CkdImage::CreateCompressed(d / "src.ckd", ckd::k3390Geometry, kCylinders,
+                                               ckd::Compression::kZlib);
+    EXPECT_OK(img);
+    if (!img.ok()) return c;
+    EXPECT_OK(ckd::FormatVolume(*img, "SRC001", true));
+    ckd::DataSetSpec spec;
+    spec.name = "PAS.TEST.DATA";
+    spec.tracks = 3;
+    spec.records = 40;
+    EXPECT_OK(ckd::AddDataSet(*img, spec));
+    EXPECT_OK(img->Sync());
+  }
+  const std::string bytes = ReadFile(d / "src.ckd");
+  auto le = [&](size_t off, size_t n) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; ++i) v |= uint32_t{static_cast<uint8_t>(bytes[off + i])} << (8 * i);
+    return v;
+  };
+  c.l2pos = le(ckd::kCckdL1Offset, 4);
+  c.t1pos = le(c.l2pos + 8, 4);
+  c.t1len = le(c.l2pos + 12, 2);
+  return c;
 }
 
 // Calls fn(slot) on one track of a 3390 image and writes the slot back.
@@ -310,6 +348,9 @@ std::vector<BadInput> Catalogue() {
        kDisplayBadConfig, "PAS152E", 12},
       {"config_unsupported_device_type", Config("LPARNAME SYSA\n1887 3350 src.ckd\n"),
        kCalcdasdBadConfig, "PAS153E", 12},
+      {"config_shadow_files",
+       Config("LPARNAME SYSA\n1887 3390 src.ckd sf=shadow_*.cckd\nB887 3390 tgt.ckd\nOFFLINE B887\n"),
+       kRunBadConfig, "PAS111E", 12},
       {"config_bad_unit", Config("LPARNAME SYSA\n1887 3390 src.ckd\nOFFLINE GGGG\n"), kRunBadConfig,
        "PAS154E", 12},
       {"config_bad_cpuserial", Config("LPARNAME SYSA\nCPUSERIAL XYZ\n1887 3390 src.ckd\n"),
@@ -375,6 +416,60 @@ std::vector<BadInput> Catalogue() {
        kInfoSrc, "PAS101E", 12},
       {"image_compressed_magic", [](const ScratchDir& d) { Patch(d / "src.ckd", 0, "CKD_C370"); },
        kInfoSrc, "PAS10", 12},
+      // ---- Compressed (CCKD) sources ----
+      {"cckd_l1_offset_outside_file",
+       [](const ScratchDir& d) {
+         MakeCompressedSource(d);
+         Patch(d / "src.ckd", ckd::kCckdL1Offset, Le32(0x7FFFFF00));
+       },
+       kInfoSrc, "PAS101E", 12},
+      {"cckd_l1_offset_inside_headers",
+       [](const ScratchDir& d) {
+         MakeCompressedSource(d);
+         Patch(d / "src.ckd", ckd::kCckdL1Offset, Le32(600));
+       },
+       kSimswapGood, "PAS", 8},
+      {"cckd_l2_offset_outside_file",
+       [](const ScratchDir& d) {
+         auto c = MakeCompressedSource(d);
+         Patch(d / "src.ckd", c.l2pos + 8, Le32(0x7FFFFF00));
+       },
+       kInfoSrc, "PAS101E", 12},
+      {"cckd_l2_images_overlap",
+       [](const ScratchDir& d) {
+         auto c = MakeCompressedSource(d);
+         Patch(d / "src.ckd", c.l2pos + 16, Le32(c.t1pos + 2));
+       },
+       kCompareSrcTgt, "PAS101E", 12},
+      {"cckd_track_image_truncated",
+       [](const ScratchDir& d) {
+         auto c = MakeCompressedSource(d);
+         Truncate(d / "src.ckd", c.t1pos + c.t1len / 2);
+       },
+       kInfoSrc, "PAS101E", 12},
+      {"cckd_track_image_does_not_inflate",
+       [](const ScratchDir& d) {
+         auto c = MakeCompressedSource(d);
+         Patch(d / "src.ckd", c.t1pos + 7, std::string(c.t1len - 7, '\x5A'));
+       },
+       kInfoSrc, "PAS101E", 12},
+      {"cckd_free_chain_loop",
+       [](const ScratchDir& d) {
+         MakeCompressedSource(d);
+         const uint64_t end = fs::file_size(d / "src.ckd");
+         Patch(d / "src.ckd", end, Le32(static_cast<uint32_t>(end + 16)) + Le32(16) +
+                                       std::string(8, '\0') + Le32(static_cast<uint32_t>(end)) +
+                                       Le32(16) + std::string(8, '\0'));
+         Patch(d / "src.ckd", ckd::kCckdHeaderOffset + 20, Le32(static_cast<uint32_t>(end)));
+         Patch(d / "src.ckd", ckd::kCckdHeaderOffset + 32, Le32(3));
+       },
+       kInfoSrc, "PAS101E", 12},
+      {"cckd_shadow_file",
+       [](const ScratchDir& d) {
+         MakeCompressedSource(d);
+         Patch(d / "src.ckd", 0, "CKD_S370");
+       },
+       kInfoSrc, "PAS107E", 12},
       {"image_bad_heads", [](const ScratchDir& d) { PatchHeaderField(d / "src.ckd", 8, Le32(0)); },
        kInfoSrc, "PAS101E", 12},
       {"image_heads_disagree",

@@ -104,6 +104,22 @@ SlotKind ClassifySlot(int fd, uint64_t offset, uint32_t slot_size, const ckd::De
 // area costs a few system calls.
 Status ScanTracks(const ckd::CkdImage& image, uint32_t first, uint32_t last, AreaUse* use) {
   const uint32_t slot = image.slot_size();
+  if (image.compressed()) {
+    // No fixed slots: inflate a cylinder at a time (null tracks cost nothing).
+    const uint32_t heads = image.geometry().heads;
+    std::vector<uint8_t> buf(size_t{heads} * slot);
+    for (uint32_t t = first; t <= last;) {
+      const uint32_t n = std::min<uint32_t>(heads, last - t + 1);
+      PAS_RETURN_IF_ERROR(image.ReadTracks(t, n, std::span<uint8_t>(buf).first(size_t{n} * slot)));
+      for (uint32_t k = 0; k < n; ++k) {
+        std::span<const uint8_t> s(buf.data() + size_t{k} * slot, slot);
+        ++use->tracks;
+        if (!ckd::IsEmptyTrack(s)) ++use->used_tracks;
+      }
+      t += n;
+    }
+    return Status::Ok();
+  }
   uint32_t t = first;
   while (t <= last) {
     PAS_ASSIGN_OR_RETURN(ckd::CkdImage::Location loc, image.Locate(t));
@@ -196,6 +212,11 @@ void MeasureUnit(UnitReport* u, const std::vector<host::CpAlloc>& allocs) {
     u->cylinders = m->cylinders;
   }
   u->total_tracks = uint64_t{image.tracks()};
+  if (image.compressed()) {
+    u->compressed = true;
+    auto space = image.cckd()->Space();
+    if (space.ok()) u->file_bytes = space->file_size;
+  }
 
   auto label = ckd::ReadVolumeLabel(image);
   if (label.ok()) {
@@ -585,6 +606,21 @@ std::string FormatReport(const Report& r, bool short_form) {
     o << "Estimated time:      " << Hms(r.seconds_allocated)
       << " for the allocated tracks (what pas copies), " << Hms(r.seconds_total)
       << " for all tracks\n";
+    int compressed = 0;
+    uint64_t bytes = 0, cyls = 0;
+    double gb = 0;
+    for (const UnitReport& u : r.units) {
+      if (!u.counted || !u.compressed) continue;
+      ++compressed;
+      bytes += u.file_bytes;
+      cyls += u.cylinders;
+      gb += static_cast<double>(u.total_tracks) * u.track_capacity / 1e9;
+    }
+    if (compressed > 0) {
+      o << Fmt("Compressed volumes:  %d, %llu cylinders (%.2f GB) occupying %.3f GB of storage\n",
+               compressed, static_cast<unsigned long long>(cyls), gb,
+               static_cast<double>(bytes) / 1e9);
+    }
   }
   return o.str();
 }
@@ -607,7 +643,9 @@ std::string FormatJson(const Report& r) {
     o << "],\"volser\":" << JsonString(u.volser) << ",\"cylinders\":" << u.cylinders
       << ",\"image_cylinders\":" << u.image_cylinders << ",\"model\":" << JsonString(u.model)
       << ",\"vtoc\":" << (u.vtoc_present ? "true" : "false") << ",\"tracks\":" << u.total_tracks
-      << ",\"allocated_tracks\":" << u.allocated_tracks << ",\"areas\":[";
+      << ",\"allocated_tracks\":" << u.allocated_tracks
+      << ",\"compressed\":" << (u.compressed ? "true" : "false")
+      << ",\"file_bytes\":" << u.file_bytes << ",\"areas\":[";
     for (size_t a = 0; a < u.areas.size(); ++a) {
       const AreaUse& x = u.areas[a];
       o << (a ? "," : "") << "{\"type\":" << JsonString(host::AllocTypeName(x.type))

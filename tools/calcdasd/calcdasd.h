@@ -73,6 +73,10 @@ struct UnitReport {
   uint64_t allocated_tracks = 0;  // VTOC; every track without a VTOC
   uint32_t track_capacity = 0;    // bytes per track for GB (56664 / 47476)
   std::vector<AreaUse> areas;
+  // A compressed (CCKD) image: counted by its cylinders like any other;
+  // file_bytes is what it occupies on the storage.
+  bool compressed = false;
+  uint64_t file_bytes = 0;
 };
 
 struct ModelCount {
