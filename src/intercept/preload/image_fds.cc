@@ -129,6 +129,7 @@ struct Process {
     size_t unit;
     bool current;
     uint32_t first, tracks, slot_size;
+    bool compressed;  // a CCKD image: byte offsets are not tracks (doc/cckd-live.md)
   };
   std::mutex index_mu;
   std::vector<Match> index;               // guarded by index_mu
@@ -339,7 +340,7 @@ void AddImage(std::vector<Process::Match>* index, size_t unit, const std::string
   for (const auto& f : img->files()) {
     FileId id = IdOfPath(f.path);
     if (id.ino == 0) continue;
-    index->push_back({id, unit, current, f.first_track, f.tracks, img->slot_size()});
+    index->push_back({id, unit, current, f.first_track, f.tracks, img->slot_size(), img->compressed()});
   }
 }
 
@@ -659,6 +660,21 @@ int AfterOpen(int fd, int flags) {
     return -1;
   }
   UnitRt* u = p.units[best->unit].get();
+  if (best->compressed && access != O_RDONLY) {
+    // Its writes land in free space and change L2 entries: mapping them to
+    // tracks needs ckd::CckdWriteMap, which this intercept does not use yet.
+    // Refused rather than passed through untracked (a swap would lose them).
+    Say("PAS215E UNIT %s: WRITE OPEN OF ITS IMAGE REFUSED: THE INTERCEPT DOES NOT TRACK WRITES TO "
+        "COMPRESSED (CCKD) IMAGES (doc/cckd-live.md)",
+        Hex4(u->devnum).c_str());
+    Real().close(fd);
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  if (best->compressed) {  // reading is harmless
+    errno = saved_errno;
+    return fd;
+  }
   if (u->ucb->online.load() == 0) {
     if (access == O_RDONLY) {  // reading an offline unit (a swap target) is harmless
       errno = saved_errno;
