@@ -428,7 +428,7 @@ std::vector<BadInput> Catalogue() {
          MakeCompressedSource(d);
          Patch(d / "src.ckd", ckd::kCckdL1Offset, Le32(600));
        },
-       kSimswapGood, "PAS", 8},
+       kSimswapGood, "PAS328W", 8},
       {"cckd_l2_offset_outside_file",
        [](const ScratchDir& d) {
          auto c = MakeCompressedSource(d);

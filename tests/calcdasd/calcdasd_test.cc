@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -273,6 +274,31 @@ TEST(CalcdasdTest, PercentUsedCountsOnlyTracksWithRecordsBeyondR0) {
   EXPECT_EQ(r->units[0].areas[0].malformed_tracks, 0u);
   EXPECT_NEAR(FindAlloc(*r, "TDISK")->percent_used, 10.0, 1e-9);
   EXPECT_EQ(r->ConditionCode(), 0);
+}
+
+// A compressed copy (Hercules dasdcopy -z) of the same volume: counted by
+// its cylinders, the same tracks used, and the bytes its file occupies.
+TEST(CalcdasdTest, CompressedUnitsCountByCylindersAndShowTheirBytes) {
+  ScratchDir dir;
+  MakeImage(dir / "a.ckd", 100, "CPVOL1");
+  WriteDataTracks(dir / "a.ckd", 15, 3);
+  auto cp = ::pas::testing::Run({"dasdcopy", "-z", dir / "a.ckd", dir / "a.cckd"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.out << cp.err;
+  WriteFile(dir / "s.cnf", "LPARNAME S\n0100 3390 a.cckd\nCPOWNED 0100\nALLOC 0100 TDISK 1-2\n");
+  auto r = BuildReport(Load(dir / "s.cnf"), TestOptions(dir));
+  ASSERT_OK(r);
+  ASSERT_EQ(r->units.size(), 1u);
+  const UnitReport& u = r->units[0];
+  EXPECT_TRUE(u.counted) << u.error;
+  EXPECT_TRUE(u.compressed);
+  EXPECT_EQ(u.cylinders, 100u);
+  EXPECT_EQ(u.volser, "CPVOL1");
+  EXPECT_EQ(u.file_bytes, std::filesystem::file_size(dir / "a.cckd"));
+  ASSERT_EQ(u.areas.size(), 1u);
+  EXPECT_EQ(u.areas[0].tracks, 30u);
+  EXPECT_EQ(u.areas[0].used_tracks, 3u);
+  const std::string text = FormatReport(*r, false);
+  EXPECT_NE(text.find("Compressed volumes:  1, 100 cylinders"), std::string::npos) << text;
 }
 
 TEST(CalcdasdTest, MalformedTracksAndAreasBeyondTheVolumeAreWarnings) {

@@ -59,7 +59,13 @@ TEST(ImageTest, HeaderErrorsNameTheField) {
   std::memcpy(bad.data(), "CKD_X370", 8);
   EXPECT_NE(DecodeDeviceHeader(bad).status().message().find("wrong magic"), std::string::npos);
   bad = good;
-  std::memcpy(bad.data(), "CKD_C370", 8);
+  std::memcpy(bad.data(), "CKD_C370", 8);  // compressed: a valid device header
+  EXPECT_OK(DecodeDeviceHeader(bad));
+  bad = good;
+  std::memcpy(bad.data(), "CKD_S370", 8);  // a shadow file: not a volume
+  EXPECT_EQ(DecodeDeviceHeader(bad).status().kind(), Status::Kind::kNotSupported);
+  bad = good;
+  std::memcpy(bad.data(), "CKD_C064", 8);
   EXPECT_EQ(DecodeDeviceHeader(bad).status().kind(), Status::Kind::kNotSupported);
   bad = good;
   bad[8] = 16;
