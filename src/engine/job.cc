@@ -1160,6 +1160,17 @@ class VolumeJob {
   std::atomic<uint64_t> pass_bytes_{0};
 };
 
+// The source or target unit that the configuration gives shadow files
+// (sf=), or null.
+const host::UnitConfig* ShadowedUnit(const host::SystemConfig& config, uint16_t source,
+                                     uint16_t target) {
+  for (uint16_t dev : {source, target}) {
+    const host::UnitConfig* u = config.FindUnit(dev);
+    if (u != nullptr && !u->shadow_files.empty()) return u;
+  }
+  return nullptr;
+}
+
 // Resolves every MOUNT: the unit holding the volser (from its current
 // image's label) and the SWAPUNIT pattern against it.
 std::vector<VolumeTask> ResolveMounts(const statements::Plan& plan, host::System& sys,
@@ -1201,6 +1212,12 @@ std::vector<VolumeTask> ResolveMounts(const statements::Plan& plan, host::System
       } else if (config.FindUnit(t.target) == nullptr) {
         t.error = rep.Message("PAS326E", {{"target", FormatDevnum(t.target)}, {"volser", m.volser},
                                           {"system", config.name}});
+      } else if (const host::UnitConfig* shadowed = ShadowedUnit(config, t.source, t.target)) {
+        // Its content is spread over the base image and shadow files pas
+        // does not read or write (doc/ckd-format.md section 7).
+        t.error = rep.Message("PAS111E", {{"unit", FormatDevnum(shadowed->devnum)},
+                                          {"image", shadowed->image_path},
+                                          {"option", shadowed->shadow_files}});
       } else {
         rep.Message("PAS325I", {{"volser", m.volser}, {"source", FormatDevnum(t.source)},
                                 {"target", FormatDevnum(t.target)}});

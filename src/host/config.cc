@@ -306,14 +306,6 @@ class Parser {
       return Error(line, "PAS156E DUPLICATE UNIT " + FormatDevnum(*devnum) +
                              " (FIRST DEFINED AT LINE " + std::to_string(prev->line) + ")");
     }
-    for (size_t i = 3; i < t.size(); ++i) {
-      if (t[i].size() >= 3 && Upper(t[i].substr(0, 3)) == "SF=") {
-        return Error(line, "PAS111E UNIT " + FormatDevnum(*devnum) + " IMAGE " + t[2] +
-                               " HAS SHADOW FILES (" + t[i] +
-                               "): A VOLUME WITH SHADOWS CANNOT BE MIGRATED; MERGE THEM INTO "
-                               "THE BASE IMAGE (HERCULES SF+ / SFC) AND REMOVE THE SF= OPTION");
-      }
-    }
     UnitConfig u;
     u.devnum = *devnum;
     u.device_type = device_type;
@@ -321,6 +313,9 @@ class Parser {
                        ? t[2]
                        : (std::filesystem::path(dir_) / t[2]).lexically_normal().string();
     u.line = line;
+    for (size_t i = 3; i < t.size(); ++i) {
+      if (t[i].size() >= 3 && Upper(t[i].substr(0, 3)) == "SF=") u.shadow_files = t[i];
+    }
     config_.units.push_back(std::move(u));
     return Status::Ok();
   }

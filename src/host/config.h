@@ -44,6 +44,7 @@ struct UnitConfig {
   std::string attached_to;  // ATTACH userid, "" if not attached
   std::vector<CpAlloc> allocs;
   int line = 0;             // line of the device statement
+  std::string shadow_files; // the Hercules sf= operand ("sf=..."), "" if none
 };
 
 struct SystemConfig {

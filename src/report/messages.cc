@@ -103,10 +103,10 @@ constexpr MessageDef kMessages[] = {
      .text = "UNIT {unit} IMAGE {image} HAS SHADOW FILES ({option}): A VOLUME WITH SHADOWS "
              "CANNOT BE MIGRATED; MERGE THEM INTO THE BASE IMAGE (HERCULES SF+ / SFC) AND "
              "REMOVE THE SF= OPTION",
-     .explanation = "The configuration names shadow files (the Hercules sf= option) for a "
-                    "compressed volume: its current content is spread over the base image and "
-                    "the shadows, which pas does not read or write. The configuration is not "
-                    "loaded; nothing was done.",
+     .explanation = "The configuration names shadow files (the Hercules sf= option) for the "
+                    "source or target unit of a MOUNT: the volume's current content is spread "
+                    "over the base image and the shadows, which pas does not read or write. "
+                    "That volume fails; nothing was written.",
      .action = "Merge the shadows into the base image with Hercules (sf+ then sfc, or "
                "sfd/sfk to check) while the volume is not in use, remove sf= from the "
                "device statement, and run the job again."},

@@ -350,7 +350,7 @@ std::vector<BadInput> Catalogue() {
        kCalcdasdBadConfig, "PAS153E", 12},
       {"config_shadow_files",
        Config("LPARNAME SYSA\n1887 3390 src.ckd sf=shadow_*.cckd\nB887 3390 tgt.ckd\nOFFLINE B887\n"),
-       kRunBadConfig, "PAS111E", 12},
+       kRunBadConfig, "PAS111E", 8},
       {"config_bad_unit", Config("LPARNAME SYSA\n1887 3390 src.ckd\nOFFLINE GGGG\n"), kRunBadConfig,
        "PAS154E", 12},
       {"config_bad_cpuserial", Config("LPARNAME SYSA\nCPUSERIAL XYZ\n1887 3390 src.ckd\n"),

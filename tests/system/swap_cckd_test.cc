@@ -39,6 +39,12 @@ class SwapCckdTest : public SwapFixture {
     ProcessResult r = pas::testing::Run({"cckdcdsk", "-3", "-ro", image}, "", {}, 60);
     return r.out + r.err;
   }
+  // A swap under workload ends with condition code 0, or 4 when the job had
+  // to pace the writers (PAS238W: compressing the recopied tracks is slower
+  // than the workload's writes on a loaded machine); nothing else.
+  static bool CompletedPerhapsPaced(const ProcessResult& r) {
+    return r.exit_code == 0 || (r.exit_code == 4 && Contains(r.out, "PAS238W"));
+  }
   static std::string Deck(const std::string& function, const std::string& extra = "") {
     return "  " + function + " TYPE=FULL" + extra + "\n  MOUNT VOL=VM1887,SWAPUNIT=B887\n";
   }
@@ -50,7 +56,7 @@ TEST_F(SwapCckdTest, SwapCkdToCckdUnderWorkloadCompressesAndLosesNothing) {
   const std::string cfg = Config("SYSA", "0A0001", {{"1887", src}, {"B887", tgt, true}});
   auto w = Workload(cfg, "1887", "ja", 0, 1, 4);
   ProcessResult r = RunDeck(cfg, Deck("SWAP"));
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(CompletedPerhapsPaced(r)) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "PAS241I")) << r.out;
   EXPECT_EQ(w->Wait(60), 0) << w->Stderr();
   // The system follows to the compressed target and keeps writing there.
@@ -84,7 +90,7 @@ TEST_F(SwapCckdTest, SwapCckdToLargerCckdUnderWorkload) {
   const std::string cfg = Config("SYSA", "0A0001", {{"1887", src}, {"B887", tgt, true}});
   auto w = Workload(cfg, "1887", "ja", 0, 1, 4);
   ProcessResult r = RunDeck(cfg, Deck("SWAP", ",LARGERSIZE=OK"));
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(CompletedPerhapsPaced(r)) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "PAS241I")) << r.out;
   EXPECT_EQ(w->Wait(60), 0) << w->Stderr();
   ProcessResult v = Verify(tgt, {"ja"});
