@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "ckd/image.h"
 #include "coord/area.h"
 #include "engine/participant.h"
 #include "host/decision.h"
@@ -207,7 +208,12 @@ class Monitor {
   static bool SameImage(const std::string& path, const coord::FileIdentity& id, const std::string& job_path) {
     if (id.ino == 0) return path == job_path;
     auto mine = coord::IdentityOf(path);
-    return mine.ok() && *mine == id;
+    if (!mine.ok() || mine->ino != id.ino) return false;
+    if (mine->size == id.size) return true;
+    // A compressed (CCKD) image grows while it is written: its size is not
+    // part of its identity.
+    auto image = ckd::CkdImage::Open(path, false);
+    return image.ok() && image->compressed();
   }
 
   // `h` with the source and target paths of this system: the target is the
