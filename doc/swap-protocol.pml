@@ -275,7 +275,10 @@ proctype Job() {
     i = 1;
     do                                         /* JOINED: wait for every system */
     :: atomic { i < NS && joined[i] -> i++ }
-    :: atomic { i < NS && pdead[i] && !joined[i] && wdead[i] -> drop[i] = 1; i++ }  /* system dead */
+    /* A system whose processes all died is still varied online on the
+       source (online is a fact on the storage, kept until vary offline,
+       which the model never does): it is not dropped, so drop[] stays 0
+       and NONRESPONDING applies. */
     :: atomic { i < NS && pdead[i] && !joined[i] && !wdead[i] -> DECIDE_SOURCE; goto decided }  /* NONRESPONDING */
     :: atomic { decision != NONE -> goto decided }
     :: atomic { i == NS -> i = 0; b = (1 << NT) - 1; break }  /* COPY: every track */

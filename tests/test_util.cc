@@ -64,7 +64,58 @@ std::string TempBase() {
   return t && *t ? t : "/tmp";
 }
 
+// The per-process runtime and state directories (see test_util.h). A test
+// binary re-executed by a test (PAS_TEST_ENV_BASE inherited) keeps its
+// parent's directories: it is part of the same test.
+class IsolatedDirs : public ::testing::Environment {
+ public:
+  void SetUp() override { RestoreIsolatedEnv(); }
+  void TearDown() override {
+    if (!Owner() || Base().empty() || std::getenv("PAS_KEEP_TEST_DIRS")) return;
+    std::error_code ec;
+    std::filesystem::remove_all(Base(), ec);
+  }
+  static bool Owner() {
+    static const bool inherited = std::getenv("PAS_TEST_ENV_BASE") != nullptr;
+    return !inherited;
+  }
+  static const std::string& Base() {
+    static const std::string base = [] {
+      Owner();  // decided before the variable is set below
+      if (const char* b = std::getenv("PAS_TEST_ENV_BASE"); b != nullptr && *b) return std::string(b);
+      std::string tmpl = TempBase() + "/pas-test-env-XXXXXX";
+      char* p = ::mkdtemp(tmpl.data());
+      if (p == nullptr) return std::string();
+      std::filesystem::create_directories(tmpl + "/run");
+      std::filesystem::create_directories(tmpl + "/state");
+      ::setenv("PAS_TEST_ENV_BASE", tmpl.c_str(), 1);
+      return tmpl;
+    }();
+    return base;
+  }
+};
+
+[[maybe_unused]] ::testing::Environment* const kIsolatedDirs =
+    ::testing::AddGlobalTestEnvironment(new IsolatedDirs);
+
 }  // namespace
+
+const std::string& IsolatedRuntimeDir() {
+  static const std::string dir = IsolatedDirs::Base() + "/run";
+  return dir;
+}
+
+const std::string& IsolatedStateDir() {
+  static const std::string dir = IsolatedDirs::Base() + "/state";
+  return dir;
+}
+
+void RestoreIsolatedEnv() {
+  if (!IsolatedDirs::Owner()) return;  // a re-executed child keeps what it inherited
+  ::setenv("PAS_RUNTIME_DIR", IsolatedRuntimeDir().c_str(), 1);
+  ::setenv("PAS_STATE_DIR", IsolatedStateDir().c_str(), 1);
+  ::unsetenv("PAS_CONFIG");
+}
 
 ScratchDir::ScratchDir() {
   std::string tmpl = TempBase() + "/pas-test-XXXXXX";

@@ -78,6 +78,16 @@ class Child {
   std::string out_path_, err_path_;
 };
 
+// Every test process runs with its own runtime and state directories:
+// before the first test, PAS_RUNTIME_DIR and PAS_STATE_DIR are set to fresh
+// directories under a per-process scratch directory (removed at the end),
+// and PAS_CONFIG is cleared, so tests running in parallel never share a
+// system's unit table or a history. A test that sets PAS_RUNTIME_DIR itself
+// restores the isolated one with RestoreIsolatedEnv() when it is done.
+const std::string& IsolatedRuntimeDir();
+const std::string& IsolatedStateDir();
+void RestoreIsolatedEnv();
+
 // The file's bytes ("" if missing).
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& text);

@@ -191,7 +191,9 @@ Result<CkdImage> CkdImage::Open(const std::string& path, bool writable) {
   uint32_t next_cyl = 0;
   for (int seq = 1;; ++seq) {
     const std::string file = seq == 1 ? first : MultiFileName(first, seq);
-    int fd = ::open(file.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO or a device named as an image must be refused,
+    // not waited on (opening a FIFO blocks until a writer comes).
+    int fd = ::open(file.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
       Status s = Status::FromErrno("image file " + file);
       if (seq > 1) {
@@ -201,6 +203,18 @@ Result<CkdImage> CkdImage::Open(const std::string& path, bool writable) {
       return s;
     }
     img.fds_.push_back(fd);
+    if (struct stat kind; ::fstat(fd, &kind) != 0 || !S_ISREG(kind.st_mode)) {
+      return Status::IoError("image file " + file + ": not a regular file (" +
+                                 (S_ISFIFO(kind.st_mode)   ? "a FIFO"
+                                  : S_ISSOCK(kind.st_mode) ? "a socket"
+                                  : S_ISCHR(kind.st_mode)  ? "a character device"
+                                  : S_ISBLK(kind.st_mode)  ? "a block device"
+                                  : S_ISDIR(kind.st_mode)  ? "a directory"
+                                                           : "not a file") +
+                                 ")",
+                             EINVAL);
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     uint8_t hdr[kDeviceHeaderSize];
     ssize_t n = ::pread(fd, hdr, sizeof hdr, 0);
     if (n < 0) return Status::FromErrno("image file " + file + ": reading the device header");

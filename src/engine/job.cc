@@ -1,5 +1,6 @@
 #include "engine/job.h"
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "engine/io_backend.h"
 #include "engine/participant.h"
 #include "host/decision.h"
+#include "host/image_identity.h"
 #include "host/online_registry.h"
 #include "host/pacing.h"
 #include "host/unit_table.h"
@@ -190,6 +192,11 @@ class VolumeJob {
     if (source_path_ == target_path_) {
       return Reject("PAS313E", {{"volser", st_.volser}, {"unit", st_.target_unit}});
     }
+    if (auto shared = host::ImagesOverlap(target_path_, source_path_)) {
+      return Reject("PAS280E", {{"target", st_.target_unit}, {"target_image", target_path_},
+                                {"source", st_.source_unit}, {"source_image", source_path_},
+                                {"target_file", shared->a_file}, {"source_file", shared->b_file}});
+    }
     if (src->geometry().device_type != tgt->geometry().device_type ||
         src->slot_size() != tgt->slot_size()) {
       return Reject("PAS207E", {{"source", st_.source_unit}, {"source_type", TypeName(src->geometry().device_type)},
@@ -295,9 +302,11 @@ class VolumeJob {
       }
       bool up = std::any_of(watchers.begin(), watchers.end(),
                             [&](const coord::WatcherSlot& w) { return w.system == s.name; });
-      if (plan_.IsExcluded(s.name)) {
+      if (plan_.IsExcluded(s.name) && s.live) {
         rep_.Message("PAS226E", {{"system", s.name}, {"volser", st_.volser}});
         cc = report::kCcVolumeFailed;
+      } else if (plan_.IsExcluded(s.name)) {
+        rep_.Message("PAS225I", {{"system", s.name}, {"volser", st_.volser}});
       } else if (up) {
         rep_.Message("PAS261I", {{"volser", st_.volser}, {"system", s.name}, {"source", FormatDevnum(s.devnum)},
                                  {"state", "UP"}});
@@ -329,11 +338,11 @@ class VolumeJob {
       FinishSimSwapMon();
       return;
     }
-    if (ok) ok = CopyPass();
-    if (ok) ok = RecopyPasses();
-    if (ok) ok = LastRecopyPass();
-    if (ok) ok = QuiesceAndFinalCopy();
-    if (ok) ok = Commit();
+    if (ok) ok = !Cancelled() && CopyPass();
+    if (ok) ok = !Cancelled() && RecopyPasses();
+    if (ok) ok = !Cancelled() && LastRecopyPass();
+    if (ok) ok = !Cancelled() && QuiesceAndFinalCopy();
+    if (ok) ok = !Cancelled() && Commit();
     if (!ok) {
       Abort();
       return;
@@ -345,6 +354,36 @@ class VolumeJob {
     header_.state = state;
     header_.updated_us = WallMicros();
     return area_->WriteHeader(header_);
+  }
+
+  // True (after PAS282E) when the operator cancelled this volume or the
+  // job: a signal to `pas run`, or a `pas cancel` request. Called between
+  // steps before the commit, and while waiting for joins; the caller then
+  // fails the volume through Abort (every system back on the source).
+  bool Cancelled() {
+    if (cancelled_) return true;
+    std::string by;
+    if (o_.cancel != nullptr && o_.cancel->load()) {
+      const int sig = o_.cancel_signal != nullptr ? o_.cancel_signal->load() : 0;
+      by = sig == SIGINT ? "SIGNAL SIGINT" : sig == SIGTERM ? "SIGNAL SIGTERM" : "SIGNAL " + std::to_string(sig);
+    } else if (!o_.cancel_dir.empty() && WallMicros() - last_cancel_poll_us_ >= 200'000) {
+      last_cancel_poll_us_ = WallMicros();
+      for (const std::string& name : {st_.volser, "JOB-" + std::to_string(::getpid())}) {
+        struct stat st {};
+        const std::string path = o_.cancel_dir + "/" + name;
+        if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            int64_t{st.st_mtime} * 1'000'000 >= job_start_wall_us_ - 1'000'000) {
+          by = "PAS CANCEL (" + name + ")";
+          cancel_request_ = path;
+          break;
+        }
+      }
+    }
+    if (by.empty()) return false;
+    cancelled_ = true;
+    failure_ = rep_.Message("PAS282E", {{"volser", st_.volser}, {"by", by}});
+    st_.status = "CANCELLED";
+    return true;
   }
 
   bool Announce() {
@@ -370,17 +409,27 @@ class VolumeJob {
       Abort();
       return false;
     }
+    // Every system that has the source online is expected, whether or not
+    // a process of it runs now: online is a fact on the storage.
     std::vector<std::string> expected;
-    for (const auto& sys : *online) {
-      if (std::find(expected.begin(), expected.end(), sys.name) == expected.end()) expected.push_back(sys.name);
-    }
     for (const auto& ex : plan_.excludes) {
-      if (std::find(expected.begin(), expected.end(), ex.system) != expected.end()) {
+      auto it = std::find_if(online->begin(), online->end(),
+                             [&](const host::OnlineSystem& o) { return o.name == ex.system; });
+      if (it != online->end() && it->live) {
         failure_ = rep_.Message("PAS226E", {{"system", ex.system}, {"volser", st_.volser}});
         Abort();
         return false;
       }
+      // A stale registration (no live process): dropped for good.
+      if (it != online->end()) {
+        Status m = host::MarkSystemOffline(source_path_, ex.system);
+        if (!m.ok()) log_->warn("{}: dropping the registration of {}: {}", st_.volser, ex.system, m.ToString());
+      }
       rep_.Message("PAS225I", {{"system", ex.system}, {"volser", st_.volser}});
+    }
+    for (const auto& sys : *online) {
+      if (plan_.IsExcluded(sys.name)) continue;
+      if (std::find(expected.begin(), expected.end(), sys.name) == expected.end()) expected.push_back(sys.name);
     }
     if (expected.size() > coord::kMaxParticipants) {
       failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", "more than 32 systems"}});
@@ -503,6 +552,7 @@ class VolumeJob {
         }
       }
       if (missing.empty()) break;
+      if (Cancelled()) return false;
       int64_t now = o_.clock->NowMicros();
       if (now - last_registry_check > 100'000) {
         // A system whose every process with the source online died can no
@@ -626,6 +676,7 @@ class VolumeJob {
   // failure while quiesced fails the volume.
   bool CopySet(CopyEngine& engine, const ckd::TrackSet& set, bool final_pass) {
     auto r = engine.CopyTracks(set);
+    if (!r.ok() && o_.cancel != nullptr && o_.cancel->load() && Cancelled()) return false;
     if (r.ok()) {
       copy_ += *r;
       pass_bytes_ = 0;
@@ -658,6 +709,7 @@ class VolumeJob {
     // (doc/copy-engine.md, "Read-back verification"): a target that does
     // not keep what is written to it fails the volume.
     co.verify_writes = true;
+    co.cancel = o_.cancel;
     co.progress = [this](uint64_t done) {
       pass_bytes_ = done * src_->slot_size();
       Progress(phase_, done, pass_total_, 0);
@@ -765,6 +817,7 @@ class VolumeJob {
     int pass = 1;
     std::string why = "PASS LIMIT";
     for (; pass <= kMaxRecopyPasses; ++pass) {
+      if (Cancelled()) return false;
       auto set = Handover(false);
       if (!set) return false;
       pending_.ForEach([&](uint32_t tr) { set->Set(tr); });
@@ -863,6 +916,9 @@ class VolumeJob {
       return false;
     }
     for (const auto& s : *online) {
+      // A system without a live process cannot write the source; when one
+      // starts it waits for the decision (the registry is frozen).
+      if (!s.live) continue;
       int i = header_.ParticipantIndex(s.name);
       if (i < 0 || !active_[i]) {
         failure_ = rep_.Message("PAS240E", {{"volser", st_.volser},
@@ -1044,8 +1100,9 @@ class VolumeJob {
       rep_.Message("PAS243E", {{"volser", st_.volser}, {"reason", failure_.empty() ? "FAILED" : failure_},
                                {"source", st_.source_unit}});
     }
-    st_.status = "FAILED";
+    st_.status = cancelled_ ? "CANCELLED" : "FAILED";
     st_.condition_code = report::kCcVolumeFailed;
+    if (!cancel_request_.empty()) ::unlink(cancel_request_.c_str());
     Stats();
   }
 
@@ -1072,6 +1129,9 @@ class VolumeJob {
       // from; it is the device of record now, so its old marker goes first.
       Status s = host::ClearMoved(target_path_);
       if (s.ok()) s = host::MarkMoved(source_path_, target_path_);
+      // Every system that had the source varied online has the target
+      // online now, with or without a process (doc/host-io.md).
+      if (s.ok()) s = host::TransferOnline(source_path_, target_path_);
       if (!s.ok()) {
         rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "THE MOVED MARKER"}, {"reason", s.message()}});
         cc = report::kCcWarning;
@@ -1133,6 +1193,10 @@ class VolumeJob {
   coord::FileIdentity source_identity_, target_identity_;
   bool tgt_compressed_ = false;  // the target is a CCKD image: its file size changes
   int64_t start_us_ = 0, swap_start_us_ = 0;
+  int64_t job_start_wall_us_ = WallMicros();
+  bool cancelled_ = false;
+  int64_t last_cancel_poll_us_ = 0;
+  std::string cancel_request_;  // the `pas cancel` file acted on
   double cpu_start_ = 0;
   double copy_rate_mbps_ = 0;
 

@@ -13,6 +13,7 @@
 // ProgressReporter it is given.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,6 +43,16 @@ struct JobOptions {
   int64_t follow_timeout_us = 60'000'000;   // every system followed the decision
   int64_t poll_us = 1000;                   // coordination area polling while waiting
   unsigned queue_depth = 8;                 // copy requests in flight per volume
+  // Cancellation (doc/swap-protocol.md, "Cancelling a job"). When *cancel
+  // becomes true (the caller's SIGINT/SIGTERM handler sets it), every
+  // volume not yet committed fails like a failed volume (PAS214E naming
+  // `cancel_reason`, then SOURCE for every system); a committed one
+  // completes. `cancel_dir`, when set, is polled for `pas cancel` requests:
+  // a file named VOLSER (cancels that volume) or JOB-<pid of this process>
+  // (cancels the job), newer than the job's start.
+  const std::atomic<bool>* cancel = nullptr;
+  const std::atomic<int>* cancel_signal = nullptr;  // the signal number, for the message
+  std::string cancel_dir;
 };
 
 struct JobResult {

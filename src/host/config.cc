@@ -17,6 +17,8 @@
 #include <set>
 #include <sstream>
 
+#include "host/image_identity.h"
+
 namespace pas::host {
 namespace {
 
@@ -130,6 +132,8 @@ class Parser {
     int lineno = 0;
     while (std::getline(in, line)) {
       ++lineno;
+      // A UTF-8 byte-order mark (editors on other systems write one).
+      if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (size_t at = PasOnlyStatement(line); at != std::string::npos) line = line.substr(at);
       PAS_RETURN_IF_ERROR(Statement(line, lineno));
@@ -165,6 +169,14 @@ class Parser {
     }
     std::string head = dev.substr(0, dev.find_first_of("-.,"));
     if (IsHex(head) && head.size() <= 4) return Device(t, dev, line);
+    // A DASD device statement whose unit has too many digits is a typo,
+    // not another statement: ignoring it would silently drop a disk.
+    if (IsHex(head) && t.size() >= 2) {
+      const std::string type = Upper(t[1]);
+      if (type == "3390" || type == "3380" || UnsupportedCkdTypes().count(type)) {
+        return Error(line, "PAS154E INVALID UNIT " + t[0] + " (1-4 HEXADECIMAL DIGITS)");
+      }
+    }
     return Status::Ok();  // another Hercules statement: ignored
   }
 
@@ -416,7 +428,27 @@ Result<SystemConfig> LoadSystemConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Status::IoError(path + ": PAS150E CANNOT READ THE CONFIGURATION FILE");
-  return ParseSystemConfig(text.str(), path);
+  PAS_ASSIGN_OR_RETURN(SystemConfig config, ParseSystemConfig(text.str(), path));
+  PAS_RETURN_IF_ERROR(CheckDistinctImages(config));
+  return config;
+}
+
+Status CheckDistinctImages(const SystemConfig& config) {
+  std::vector<std::pair<const UnitConfig*, ImageIdentity>> seen;
+  for (const auto& u : config.units) {
+    auto id = IdentifyImage(u.image_path);
+    if (!id.ok()) continue;  // a missing image is reported by whoever opens it
+    for (const auto& [other, other_id] : seen) {
+      if (auto shared = Overlap(*id, other_id)) {
+        return Status::InvalidArgument(
+            config.path + ":" + std::to_string(u.line) + ": PAS281E UNIT " + FormatDevnum(u.devnum) +
+            " IMAGE " + shared->a_file + " IS THE SAME FILE AS UNIT " + FormatDevnum(other->devnum) +
+            " IMAGE " + shared->b_file + " (LINE " + std::to_string(other->line) + ")");
+      }
+    }
+    seen.emplace_back(&u, std::move(id).value());
+  }
+  return Status::Ok();
 }
 
 Result<std::string> ResolveConfigPath(const std::string& explicit_path) {

@@ -60,8 +60,14 @@ struct SystemConfig {
 // relative image paths). Returns InvalidArgument "file:line: message" for
 // the first malformed statement; a missing LPARNAME is an error too.
 Result<SystemConfig> ParseSystemConfig(const std::string& text, const std::string& path);
-// Reads and parses the file. IoError when it cannot be read.
+// Reads and parses the file, then checks that no two units name one image
+// (CheckDistinctImages). IoError when it cannot be read.
 Result<SystemConfig> LoadSystemConfig(const std::string& path);
+// InvalidArgument (PAS281E, naming both units, both files and both lines)
+// when two units' images are the same file or share a file of a multi-file
+// set, by device and inode (host/image_identity.h). Images that do not
+// exist are skipped. Does not block.
+Status CheckDistinctImages(const SystemConfig& config);
 // The configuration path: `explicit_path` if not empty, else $PAS_CONFIG;
 // InvalidArgument when neither is set.
 Result<std::string> ResolveConfigPath(const std::string& explicit_path);

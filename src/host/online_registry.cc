@@ -4,7 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include <cerrno>
+#include <cstddef>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/lock_file.h"
@@ -14,9 +19,10 @@ namespace {
 
 // Layout (doc/host-io.md, "The online registry"):
 //   0     header, 4096 bytes: magic[8] "PASONLN1", version u32, flags u32
-//         (1 frozen, 2 moved), decision_path[1024] at 16, target[1024] at 1040
+//         (1 frozen, 2 moved), decision_path[1024] at 16, target[1024] at 1040,
+//         image_id[16] at 2064 (all zero: not assigned yet)
 //   4096  kRegistrySlots slots of 256 bytes: name[64], serial[32], devnum
-//         u16 (little-endian, at 96), used u8 (at 98)
+//         u16 (little-endian, at 96), used u8 (at 98), online u8 (at 99)
 // Lock bytes: kLockBase (claim), kLockBase + 1 + i (slot i).
 constexpr char kMagic[8] = {'P', 'A', 'S', 'O', 'N', 'L', 'N', '1'};
 constexpr uint32_t kVersion = 1;
@@ -32,13 +38,17 @@ struct Header {
   uint32_t flags;
   char decision_path[kPathMax];
   char target[kPathMax];
+  uint8_t image_id[16];
 };
+static_assert(offsetof(Header, image_id) == 2064);
 struct Slot {
   char name[64];
   char serial[32];
   uint16_t devnum;
   uint8_t used;
+  uint8_t online;  // the system has the unit varied online (persistent)
 };
+static_assert(offsetof(Slot, online) == 99);
 
 std::string Str(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
 void Put(char* dst, size_t max, const std::string& s) {
@@ -73,7 +83,41 @@ Result<Fd> OpenRegistry(const std::string& path, bool create) {
   return fd;
 }
 
-// Called with the claim lock held exclusively.
+bool IdAssigned(const Header& h) {
+  for (uint8_t b : h.image_id)
+    if (b != 0) return true;
+  return false;
+}
+
+std::string IdHex(const Header& h) {
+  if (!IdAssigned(h)) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : h.image_id) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// A random image id (RFC 4122 version 4 layout).
+Status NewImageId(Header& h, const std::string& path) {
+  size_t got = 0;
+  while (got < sizeof h.image_id) {
+    ssize_t n = ::getrandom(h.image_id + got, sizeof h.image_id - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("PAS197E online registry " + path + ": getrandom");
+    }
+    got += static_cast<size_t>(n);
+  }
+  h.image_id[6] = static_cast<uint8_t>((h.image_id[6] & 0x0F) | 0x40);
+  h.image_id[8] = static_cast<uint8_t>((h.image_id[8] & 0x3F) | 0x80);
+  return Status::Ok();
+}
+
+// Called with the claim lock held exclusively. Creates the header of a new
+// (empty) registry and assigns the image id when it has none.
 Status EnsureInitialized(int fd, const std::string& path) {
   Header h{};
   PAS_RETURN_IF_ERROR(ReadAt(fd, &h, sizeof h, 0, path));
@@ -81,7 +125,9 @@ Status EnsureInitialized(int fd, const std::string& path) {
     if (h.version != kVersion)
       return Status::Corruption("PAS197E online registry " + path + ": version " +
                                 std::to_string(h.version) + ", expected " + std::to_string(kVersion));
-    return Status::Ok();
+    if (IdAssigned(h)) return Status::Ok();
+    PAS_RETURN_IF_ERROR(NewImageId(h, path));
+    return WriteAt(fd, &h, sizeof h, 0, path);
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) return Status::FromErrno("PAS197E online registry " + path);
@@ -91,6 +137,7 @@ Status EnsureInitialized(int fd, const std::string& path) {
   Header fresh{};
   std::memcpy(fresh.magic, kMagic, 8);
   fresh.version = kVersion;
+  PAS_RETURN_IF_ERROR(NewImageId(fresh, path));
   return WriteAt(fd, &fresh, sizeof fresh, 0, path);
 }
 
@@ -145,7 +192,38 @@ Status UpdateHeader(const std::string& image_path, uint32_t set, uint32_t clear,
 
 }  // namespace
 
-std::string RegistryPath(const std::string& image_path) { return image_path + ".pas-online"; }
+std::string RegistryPath(const std::string& image_path) {
+  // Beside the file the name resolves to, so every name of one image (a
+  // symlink, another mount path) meets in one registry.
+  char resolved[PATH_MAX];
+  if (::realpath(image_path.c_str(), resolved) != nullptr) return std::string(resolved) + ".pas-online";
+  return image_path + ".pas-online";
+}
+
+Result<std::string> RegistryImageId(const std::string& image_path, bool assign) {
+  std::string path = RegistryPath(image_path);
+  if (assign) {
+    PAS_ASSIGN_OR_RETURN(Fd fd, OpenRegistry(path, true));
+    ClaimLock lock(fd.get(), LockKind::kExclusive);
+    PAS_RETURN_IF_ERROR(lock.status());
+    PAS_RETURN_IF_ERROR(EnsureInitialized(fd.get(), path));
+    Header h{};
+    PAS_RETURN_IF_ERROR(ReadAt(fd.get(), &h, sizeof h, 0, path));
+    if (::fdatasync(fd.get()) != 0) return Status::FromErrno("PAS197E online registry " + path);
+    return IdHex(h);
+  }
+  auto fd = OpenRegistry(path, false);
+  if (!fd.ok()) {
+    if (fd.status().IsNotFound()) return std::string();
+    return fd.status();
+  }
+  ClaimLock lock(fd->get(), LockKind::kShared);
+  PAS_RETURN_IF_ERROR(lock.status());
+  Header h{};
+  PAS_RETURN_IF_ERROR(ReadAt(fd->get(), &h, sizeof h, 0, path));
+  if (std::memcmp(h.magic, kMagic, 8) != 0) return std::string();
+  return IdHex(h);
+}
 
 Result<std::vector<OnlineSystem>> ListOnlineSystems(const std::string& image_path) {
   std::string path = RegistryPath(image_path);
@@ -159,8 +237,10 @@ Result<std::vector<OnlineSystem>> ListOnlineSystems(const std::string& image_pat
     Slot s{};
     PAS_RETURN_IF_ERROR(ReadAt(fd->get(), &s, sizeof s, kHeaderSize + i * kSlotSize, path));
     if (!s.used) continue;
-    if (!ByteLocked(fd->get(), SlotByte(i))) continue;
-    out.push_back({Str(s.name, sizeof s.name), Str(s.serial, sizeof s.serial), s.devnum});
+    const bool live = ByteLocked(fd->get(), SlotByte(i));
+    if (!live && !s.online) continue;
+    out.push_back({Str(s.name, sizeof s.name), Str(s.serial, sizeof s.serial), s.devnum, live,
+                   s.online != 0});
   }
   return out;
 }
@@ -207,6 +287,97 @@ Status ClearMoved(const std::string& image_path) {
   return UpdateHeader(image_path, 0, kMoved, nullptr, nullptr);
 }
 
+namespace {
+
+// Finds the slot of system `name` or claims a free one (unused, or neither
+// varied online nor held by a live process), with the claim lock held
+// exclusively. With `set_online` the slot's persistent online flag is set.
+// `*changed` tells whether the slot was written.
+Result<int> ClaimSlot(int fd, const std::string& path, const std::string& name,
+                      const std::string& serial, uint16_t devnum, bool set_online,
+                      bool* changed = nullptr) {
+  bool dummy = false;
+  if (changed == nullptr) changed = &dummy;
+  *changed = false;
+  int mine = -1, free_slot = -1;
+  Slot mine_slot{};
+  for (int i = 0; i < kRegistrySlots && mine < 0; ++i) {
+    Slot s{};
+    PAS_RETURN_IF_ERROR(ReadAt(fd, &s, sizeof s, kHeaderSize + i * kSlotSize, path));
+    if (s.used && Str(s.name, sizeof s.name) == name) {
+      mine = i;
+      mine_slot = s;
+    } else if (free_slot < 0 && (!s.used || (!s.online && !ByteLocked(fd, SlotByte(i))))) {
+      free_slot = i;
+    }
+  }
+  if (mine >= 0) {
+    if (set_online && (!mine_slot.online || mine_slot.devnum != devnum)) {
+      mine_slot.online = 1;
+      mine_slot.devnum = devnum;
+      *changed = true;
+      PAS_RETURN_IF_ERROR(WriteAt(fd, &mine_slot, sizeof mine_slot, kHeaderSize + mine * kSlotSize, path));
+    }
+    return mine;
+  }
+  if (free_slot < 0)
+    return Status::Busy("PAS195E online registry " + path + ": all " +
+                        std::to_string(kRegistrySlots) + " system slots are in use");
+  Slot s{};
+  Put(s.name, sizeof s.name, name);
+  Put(s.serial, sizeof s.serial, serial);
+  s.devnum = devnum;
+  s.used = 1;
+  s.online = set_online ? 1 : 0;
+  *changed = true;
+  PAS_RETURN_IF_ERROR(WriteAt(fd, &s, sizeof s, kHeaderSize + free_slot * kSlotSize, path));
+  return free_slot;
+}
+
+}  // namespace
+
+Status MarkSystemOnline(const std::string& image_path, const std::string& name,
+                        const std::string& serial, uint16_t devnum) {
+  std::string path = RegistryPath(image_path);
+  PAS_ASSIGN_OR_RETURN(Fd fd, OpenRegistry(path, true));
+  ClaimLock lock(fd.get(), LockKind::kExclusive);
+  PAS_RETURN_IF_ERROR(lock.status());
+  PAS_RETURN_IF_ERROR(EnsureInitialized(fd.get(), path));
+  bool changed = false;
+  PAS_RETURN_IF_ERROR(ClaimSlot(fd.get(), path, name, serial, devnum, true, &changed).status());
+  if (changed && ::fdatasync(fd.get()) != 0) return Status::FromErrno("PAS197E online registry " + path);
+  return Status::Ok();
+}
+
+Status MarkSystemOffline(const std::string& image_path, const std::string& name) {
+  std::string path = RegistryPath(image_path);
+  auto fd = OpenRegistry(path, false);
+  if (!fd.ok()) return fd.status().IsNotFound() ? Status::Ok() : fd.status();
+  ClaimLock lock(fd->get(), LockKind::kExclusive);
+  PAS_RETURN_IF_ERROR(lock.status());
+  for (int i = 0; i < kRegistrySlots; ++i) {
+    Slot s{};
+    PAS_RETURN_IF_ERROR(ReadAt(fd->get(), &s, sizeof s, kHeaderSize + i * kSlotSize, path));
+    if (!s.used || Str(s.name, sizeof s.name) != name || !s.online) continue;
+    s.online = 0;
+    PAS_RETURN_IF_ERROR(WriteAt(fd->get(), &s, sizeof s, kHeaderSize + i * kSlotSize, path));
+    if (::fdatasync(fd->get()) != 0) return Status::FromErrno("PAS197E online registry " + path);
+  }
+  return Status::Ok();
+}
+
+Status TransferOnline(const std::string& from_image, const std::string& to_image) {
+  PAS_ASSIGN_OR_RETURN(std::vector<OnlineSystem> list, ListOnlineSystems(from_image));
+  for (const auto& s : list) {
+    if (!s.varied_online) continue;
+    PAS_RETURN_IF_ERROR(MarkSystemOnline(to_image, s.name, s.serial, s.devnum));
+  }
+  for (const auto& s : list) {
+    if (s.varied_online) PAS_RETURN_IF_ERROR(MarkSystemOffline(from_image, s.name));
+  }
+  return Status::Ok();
+}
+
 Result<RegistryEntry> RegistryEntry::Register(const std::string& image_path, const std::string& name,
                                               const std::string& serial, uint16_t devnum) {
   std::string path = RegistryPath(image_path);
@@ -214,28 +385,7 @@ Result<RegistryEntry> RegistryEntry::Register(const std::string& image_path, con
   ClaimLock lock(fd.get(), LockKind::kExclusive);
   PAS_RETURN_IF_ERROR(lock.status());
   PAS_RETURN_IF_ERROR(EnsureInitialized(fd.get(), path));
-  int mine = -1, free_slot = -1;
-  for (int i = 0; i < kRegistrySlots && mine < 0; ++i) {
-    Slot s{};
-    PAS_RETURN_IF_ERROR(ReadAt(fd.get(), &s, sizeof s, kHeaderSize + i * kSlotSize, path));
-    if (s.used && Str(s.name, sizeof s.name) == name) {
-      mine = i;
-    } else if (free_slot < 0 && (!s.used || !ByteLocked(fd.get(), SlotByte(i)))) {
-      free_slot = i;
-    }
-  }
-  if (mine < 0) {
-    if (free_slot < 0)
-      return Status::Busy("PAS195E online registry " + path + ": all " +
-                          std::to_string(kRegistrySlots) + " system slots are in use");
-    mine = free_slot;
-    Slot s{};
-    Put(s.name, sizeof s.name, name);
-    Put(s.serial, sizeof s.serial, serial);
-    s.devnum = devnum;
-    s.used = 1;
-    PAS_RETURN_IF_ERROR(WriteAt(fd.get(), &s, sizeof s, kHeaderSize + mine * kSlotSize, path));
-  }
+  PAS_ASSIGN_OR_RETURN(int mine, ClaimSlot(fd.get(), path, name, serial, devnum, false));
   PAS_RETURN_IF_ERROR(TryLockByte(fd.get(), SlotByte(mine), LockKind::kShared)
                           .WithContext("PAS197E online registry " + path + " slot " +
                                        std::to_string(mine)));
@@ -250,7 +400,7 @@ Result<bool> SystemRegistered(const std::string& image_path, const std::string& 
   auto list = ListOnlineSystems(image_path);
   if (!list.ok()) return list.status();
   for (const auto& s : *list)
-    if (s.name == name) return true;
+    if (s.name == name && s.live) return true;
   return false;
 }
 

@@ -25,19 +25,47 @@ namespace pas::host {
 
 inline constexpr int kRegistrySlots = 64;
 
-// The registry file of `image_path`: image_path + ".pas-online".
+// The registry file of `image_path`: the file the name resolves to
+// (realpath, through symlinks) + ".pas-online"; image_path + ".pas-online"
+// when it cannot be resolved.
 std::string RegistryPath(const std::string& image_path);
+
+// The image id stored in the registry header (image_identity.h): 32 hex
+// digits, "" when none is assigned. With `assign`, creates the registry and
+// assigns a random id when missing (blocks briefly on the claim lock);
+// without, reads only and never creates. IoError/Corruption on failure.
+Result<std::string> RegistryImageId(const std::string& image_path, bool assign);
 
 struct OnlineSystem {
   std::string name;    // LPARNAME
   std::string serial;  // CPUSERIAL
   uint16_t devnum = 0; // the unit number that system uses for the image
+  bool live = false;           // a live process of it has the unit open now
+  bool varied_online = false;  // it has the unit varied online (persists without a process)
 };
 
-// The systems whose slot lock is held by a live process right now. An
-// image without a registry file has none (empty list). IoError/Corruption
-// when the file exists but cannot be read. Does not block.
+// The systems that have the image online: varied online (a fact kept in
+// the registry from `pas vary online` or configuration load until `pas
+// vary offline`, whether or not a process of that system runs) or held by
+// a live process right now. An image without a registry file has none
+// (empty list). IoError/Corruption when the file exists but cannot be
+// read. Does not block.
 Result<std::vector<OnlineSystem>> ListOnlineSystems(const std::string& image_path);
+
+// Records that system `name` has the unit (`devnum`) varied online on
+// this image: its slot (claimed if needed) gets the persistent online
+// flag. Creates the registry. Blocks briefly on the claim lock; IoError /
+// Busy (PAS195E, no free slot) on failure.
+Status MarkSystemOnline(const std::string& image_path, const std::string& name,
+                        const std::string& serial, uint16_t devnum);
+// Clears system `name`'s persistent online flag (vary offline, an OFFLINE
+// statement, EXCLUDE SYSTEM= of a stale registration). No-op when the
+// image has no registry or the system no slot. Never creates a file.
+Status MarkSystemOffline(const std::string& image_path, const std::string& name);
+// The commit of a swap: every system varied online on `from_image` is
+// varied online on `to_image` (same name, serial, unit) and its flag on
+// `from_image` is cleared. IoError on failure.
+Status TransferOnline(const std::string& from_image, const std::string& to_image);
 
 // The freeze / moved marker of a registry.
 struct RegistryMarker {
@@ -89,7 +117,8 @@ class RegistryEntry {
 };
 
 // True when some live process of system `name` holds its slot in the
-// registry of `image_path` (the system already has the unit online).
+// registry of `image_path` (a varied-online flag without a live process
+// does not count).
 Result<bool> SystemRegistered(const std::string& image_path, const std::string& name);
 
 }  // namespace pas::host

@@ -16,7 +16,7 @@
 namespace pas::host {
 
 inline constexpr uint64_t kTableMagic = 0x3153454C42415455ull;  // "UTABLES1" little-endian
-inline constexpr uint32_t kTableVersion = 1;
+inline constexpr uint32_t kTableVersion = 2;
 inline constexpr int kMaxSlots = 128;     // process / I/O-channel slots
 inline constexpr int kStripes = 64;       // track-write stripe mutexes per unit
 inline constexpr size_t kPathMax = 1024;
@@ -62,6 +62,10 @@ struct UnitControlBlock {
   // each track write while the intercept is installed and its setter. Sits in
   // what was padding before quiesce_start_us: the layout is unchanged.
   std::atomic<uint32_t> pace;
+  // 1 when the configuration the table was built or last attached from
+  // said OFFLINE for this unit. Attach compares it with the configuration
+  // and applies a changed OFFLINE statement (under the table flock).
+  std::atomic<uint32_t> configured_offline;
   std::atomic<int64_t> quiesce_start_us;  // CLOCK_MONOTONIC
   std::atomic<int64_t> longest_pause_us;
 

@@ -112,6 +112,7 @@ void InitTable(UnitTable* t, const SystemConfig& config, size_t size) {
     Put(u->image_path, kPathMax, uc.image_path);
     u->bitmap_offset = bitmaps + i * kBitmapBytes;
     u->online.store(uc.offline ? 0 : 1);
+    u->configured_offline.store(uc.offline ? 1 : 0);
     auto img = ckd::CkdImage::Open(uc.image_path, false);
     u->tracks.store(img.ok() ? img->tracks() : 0);
     InitMutex(&u->mutex);
@@ -220,6 +221,7 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
         create = false;
         sys->table_ = t;
         sys->map_size_ = st.st_size;
+        sys->ApplyChangedOffline(config);
       } else {
         bool live = false;
         for (int i = 0; i < kMaxSlots && !live; ++i) live = ByteLocked(sys->probe_fd_, kLockBase + i);
@@ -262,7 +264,46 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   sys->table_->slots[sys->slot_].start_time.store(::time(nullptr));
   sys->RecoverOrphans(sys->slot_);
   sys->FollowMovedVolumes();
+  sys->PublishOnlineState();
   return sys;
+}
+
+// Called with the table flock held. An OFFLINE statement added to or
+// removed from the configuration since the table was built takes effect:
+// the unit is varied as the configuration now says (PAS284I). A unit the
+// operator varied by hand keeps that state while the configuration's
+// statement is unchanged.
+void System::ApplyChangedOffline(const SystemConfig& config) {
+  for (uint32_t i = 0; i < table_->unit_count; ++i) {
+    UnitControlBlock* u = table_->ucb(i);
+    const bool offline = config.units[i].offline;
+    if ((u->configured_offline.load() != 0) == offline) continue;
+    u->configured_offline.store(offline ? 1 : 0);
+    if ((u->online.load() == 0) == offline) continue;
+    if (!offline || (u->intercept.load() == 0 && u->quiesce.load() == 0)) {
+      u->online.store(offline ? 0 : 1, std::memory_order_seq_cst);
+      Log()->warn("{}: PAS284I unit {} varied {} by the changed OFFLINE statement of {}", name_,
+                  Hex4(u->devnum), offline ? "offline" : "online", config.path);
+    }
+  }
+}
+
+// Every unit's online state is a fact on its image's registry, kept there
+// whether or not a process of this system runs (doc/host-io.md, "The online
+// registry"): online units are varied online on their current image,
+// offline ones offline. A registry that cannot be written is logged.
+void System::PublishOnlineState() {
+  for (uint32_t i = 0; i < table_->unit_count; ++i) {
+    UnitControlBlock* u = table_->ucb(i);
+    std::string image;
+    {
+      UcbLock lock(u);
+      image = Str(u->image_path, kPathMax);
+    }
+    pas::Status s = u->online.load() != 0 ? MarkSystemOnline(image, name_, serial_, u->devnum)
+                                          : MarkSystemOffline(image, name_);
+    if (!s.ok()) Log()->warn("{}: unit {}: online registry of {}: {}", name_, Hex4(u->devnum), image, s.ToString());
+  }
 }
 
 System::~System() {
@@ -365,7 +406,13 @@ pas::Status System::Vary(uint16_t devnum, bool online) {
   if (u == nullptr) return pas::Status::NotFound("PAS172E unit " + Hex4(devnum) + " is not defined in system " + name_);
   u->online.store(online ? 1 : 0, std::memory_order_seq_cst);
   Log()->info("{}: unit {} varied {}", name_, Hex4(devnum), online ? "online" : "offline");
-  return pas::Status::Ok();
+  std::string image;
+  {
+    UcbLock lock(u);
+    image = Str(u->image_path, kPathMax);
+  }
+  // The fact every other system sees (doc/host-io.md, "The online registry").
+  return online ? MarkSystemOnline(image, name_, serial_, devnum) : MarkSystemOffline(image, name_);
 }
 
 pas::Status System::SetSwapContext(uint16_t devnum, const SwapContext& c) {
@@ -676,9 +723,11 @@ void System::FollowMovedVolumes() {
                      m->target_image, s.ToString());
         break;
       }
-      if (moved)
+      if (moved) {
         Log()->info("{}: PAS248I unit {} follows its volume from {} to {}", name_, Hex4(devnum), path,
                     m->target_image);
+        (void)MarkSystemOffline(path, name_);  // PublishOnlineState marks the target
+      }
     }
   }
 }

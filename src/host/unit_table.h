@@ -86,7 +86,11 @@ class System {
 
   // Brings the unit online or offline for this system. I/O through an open
   // UnitIo on an offline unit fails Busy ("unit offline"); UnitIo::Open
-  // needs the unit online. NotFound for an unknown unit.
+  // needs the unit online. The state is also recorded in the online
+  // registry of the unit's image, where it persists without a process
+  // (MarkSystemOnline / MarkSystemOffline). NotFound for an unknown unit;
+  // IoError when the registry cannot be written (the unit table is
+  // changed all the same). Blocks briefly on the registry's claim lock.
   pas::Status Vary(uint16_t devnum, bool online);
 
   // Control operations of the monitor and the swap job (same system).
@@ -173,6 +177,12 @@ class System {
   // Units a live process of this system still has open on the old image
   // are left to that system's participant. Best effort; never blocks long.
   void FollowMovedVolumes();
+  // Run by Attach on an existing table, under its flock: applies an OFFLINE
+  // statement added to or removed from the configuration since (PAS284I).
+  void ApplyChangedOffline(const SystemConfig& config);
+  // Run by Attach: records every unit's online state in its image's
+  // online registry (the fact other systems see). Best effort, logged.
+  void PublishOnlineState();
   // Marks (if a write) and clears the in-flight entries of dead slots;
   // returns the writes marked.
   uint32_t ReapDeadInflight(UnitControlBlock* ucb);

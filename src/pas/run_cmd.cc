@@ -252,6 +252,21 @@ void ExecutePlan(const statements::Plan& plan, const RunOptions& opt, report::Re
   engine::JobOptions jo;
   jo.reporter = &rep;
   jo.progress = &progress;
+  // SIGINT and SIGTERM cancel the job like a failed volume: every volume
+  // not yet committed goes back to the source on every system (PAS214E).
+  static std::atomic<bool> cancel{false};
+  static std::atomic<int> cancel_signal{0};
+  struct sigaction sa {};
+  sa.sa_handler = [](int sig) {
+    cancel_signal.store(sig);
+    cancel.store(true);
+  };
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  jo.cancel = &cancel;
+  jo.cancel_signal = &cancel_signal;
+  if (auto dir = report::ResolveStateDir(opt.state_dir); dir.ok()) jo.cancel_dir = *dir + "/cancel";
   // PAS_JOIN_TIMEOUT: seconds a system may take to join (default 30).
   if (const char* t = std::getenv("PAS_JOIN_TIMEOUT"); t != nullptr && std::atoi(t) > 0) {
     jo.join_timeout_us = int64_t{std::atoi(t)} * 1'000'000;

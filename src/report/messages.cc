@@ -666,6 +666,48 @@ constexpr MessageDef kMessages[] = {
      .explanation = "The monitor could not do its work for the reason given.",
      .action = "Correct the cause and restart the monitor."},
 
+    // PAS280-289: safety refusals and operator cancellation.
+    {.id = "PAS280E",
+     .text = "TARGET UNIT={target} IMAGE {target_image} IS THE SOURCE UNIT={source} IMAGE "
+             "{source_image}: {target_file} IS THE SAME FILE AS {source_file}",
+     .explanation = "The target image and the source image are one file under two names (a "
+                    "symbolic link, a hard link, another path), or the two multi-file sets "
+                    "share a file: identity is the device and inode of every file, not the "
+                    "path. Copying would overwrite the volume with itself and relabel it. "
+                    "Nothing was written.",
+     .action = "Name a target image that is a different file from every file of the "
+               "source."},
+    {.id = "PAS281E",
+     .text = "{file}:{line}: UNIT {unit} IMAGE {image} IS THE SAME FILE AS UNIT {other} IMAGE "
+             "{other_image} (LINE {first_line})",
+     .explanation = "Two device statements of one configuration name one image file (by device "
+                    "and inode, through symbolic and hard links, for every file of a "
+                    "multi-file set). One image cannot be two units: a SWAP to one of them "
+                    "would overwrite the other. The configuration is refused.",
+     .action = "Give each unit its own image file."},
+    {.id = "PAS282E",
+     .text = "VOL={volser} CANCELLED BY {by}; EVERY SYSTEM RETURNS TO THE SOURCE",
+     .explanation = "The operator stopped the job: SIGINT or SIGTERM to `pas run` (the signal "
+                    "is named), or `pas cancel` for the volume or the job. A volume that had "
+                    "not committed fails like any failed volume: SOURCE is recorded, every "
+                    "system resumes on the source and removes its intercept, and the history "
+                    "records it as CANCELLED with condition code 8. A volume that had already "
+                    "committed completes its swap.",
+     .action = "Run the job again when ready."},
+    {.id = "PAS283I",
+     .text = "CANCEL OF {what} REQUESTED ({path})",
+     .explanation = "`pas cancel` left its request where the running job polls for it; the job "
+                    "acts at its next step (within about a second while it waits or copies).",
+     .action = "None; the job's output shows PAS282E when it acts."},
+    {.id = "PAS284I",
+     .text = "UNIT {unit} VARIED {state} BY THE CHANGED OFFLINE STATEMENT OF {config}",
+     .explanation = "An OFFLINE statement for the unit was added to or removed from the "
+                    "configuration since the system's unit table was built; the unit is now "
+                    "online or offline as the configuration says (a unit varied by hand keeps "
+                    "its state while the statement is unchanged). Its online registry records "
+                    "the new state.",
+     .action = "None."},
+
     // PAS300-349: control statements and MOUNT resolution.
     {.id = "PAS300I",
      .text = "PAS CONTROL STATEMENTS FROM {source}",

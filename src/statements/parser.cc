@@ -770,6 +770,8 @@ std::string Diagnostic::Format() const {
 }
 
 ParseResult ParseDeck(std::string_view text, const std::string& source_name) {
+  // A UTF-8 byte-order mark at the start is not part of the deck.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   Parser parser(text, source_name);
   return parser.Run();
 }

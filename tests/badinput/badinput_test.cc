@@ -247,6 +247,26 @@ const std::vector<std::string> kVerifySrc = {"{pas}", "workload", "verify", "--j
 const std::vector<std::string> kSimswapGood = {"{pas}", "run", "{D}/good.deck", "--config",
                                                "{D}/system.cnf", "--state-dir", "{D}/state"};
 
+constexpr const char* kSwapDeck = "SWAP TYPE=FULL\nMOUNT VOL=SRC001,SWAPUNIT=B887\n";
+constexpr const char* kSwapDumpDeck = "SWAPDUMP TYPE=FULL\nMOUNT VOL=SRC001,SWAPUNIT=B887\n";
+
+// Splits the single-file image `name` (10 cylinders) into the two-file set
+// PREFIX_1.ckd (cylinders 0-4) and PREFIX_2.ckd (5-9), as Hercules names
+// and heads them, and removes the single file.
+void SplitIntoSet(const ScratchDir& d, const std::string& name, const std::string& prefix) {
+  const std::string bytes = ReadFile(d / name);
+  const uint64_t half = uint64_t{5} * 15 * ckd::k3390Geometry.slot_size;
+  std::string header = bytes.substr(0, ckd::kDeviceHeaderSize);
+  std::string first = header, second = header;
+  first[17] = 1;  // fileseq
+  first[18] = 4;  // highcyl
+  second[17] = 2;
+  second[18] = 0;
+  WriteFile(d / (prefix + "_1.ckd"), first + bytes.substr(ckd::kDeviceHeaderSize, half));
+  WriteFile(d / (prefix + "_2.ckd"), second + bytes.substr(ckd::kDeviceHeaderSize + half));
+  fs::remove(d / name);
+}
+
 constexpr char kNulDeck[] = "SWAP TYPE=FULL\0\nMOUNT VOL=SRC001,SWAPUNIT=B887\n";
 
 std::vector<BadInput> Catalogue() {
@@ -647,6 +667,73 @@ std::vector<BadInput> Catalogue() {
        8},
       {"simswap_target_image_truncated", [](const ScratchDir& d) { Truncate(d / "tgt.ckd", 7777); },
        kSimswapGood, "PAS208E", 8},
+
+      // ---- Identity: one image under two names (device + inode) ----
+      {"config_target_symlink_to_source",
+       [](const ScratchDir& d) {
+         fs::create_symlink(d / "src.ckd", d / "lnk.ckd");
+         WriteFile(d / "system.cnf", "LPARNAME SYSA\n1887 3390 src.ckd\nB887 3390 lnk.ckd\nOFFLINE B887\n");
+         WriteFile(d / "bad.deck", kSwapDeck);
+       },
+       kRunBadDeck, "PAS281E", 12},
+      {"config_target_hardlink_to_source",
+       [](const ScratchDir& d) {
+         fs::create_hard_link(d / "src.ckd", d / "hard.ckd");
+         WriteFile(d / "system.cnf", "LPARNAME SYSA\n1887 3390 src.ckd\nB887 3390 hard.ckd\nOFFLINE B887\n");
+         WriteFile(d / "bad.deck", kSwapDumpDeck);
+       },
+       kRunBadDeck, "PAS281E", 12},
+      {"config_target_symlinked_directory",
+       [](const ScratchDir& d) {
+         fs::create_directory_symlink(d.path(), d / "alias");
+         WriteFile(d / "system.cnf",
+                   "LPARNAME SYSA\n1887 3390 src.ckd\nB887 3390 alias/src.ckd\nOFFLINE B887\n");
+         WriteFile(d / "bad.deck", kSwapDeck);
+       },
+       kRunBadDeck, "PAS281E", 12},
+      {"config_target_is_member_of_source_set",
+       [](const ScratchDir& d) {
+         SplitIntoSet(d, "src.ckd", "set");
+         fs::create_hard_link(d / "set_2.ckd", d / "member.ckd");
+         WriteFile(d / "system.cnf",
+                   "LPARNAME SYSA\n1887 3390 set_1.ckd\nB887 3390 member.ckd\nOFFLINE B887\n");
+         WriteFile(d / "bad.deck", kSwapDeck);
+       },
+       kRunBadDeck, "PAS281E", 12},
+      {"config_two_units_one_image",
+       [](const ScratchDir& d) {
+         fs::copy_file(d / "tgt.ckd", d / "other.ckd");
+         WriteFile(d / "system.cnf", std::string(kGoodConfig) + "1888 3390 other.ckd\n");
+         WriteFile(d / "bad.cnf", "LPARNAME SYSA\n1887 3390 src.ckd\n1888 3390 other.ckd\n"
+                                  "B887 3390 other.ckd\nOFFLINE B887\n");
+         WriteFile(d / "bad.deck", kSwapDeck);
+       },
+       {"{pas}", "run", "{D}/bad.deck", "--config", "{D}/bad.cnf", "--state-dir", "{D}/state"},
+       "PAS281E", 12},
+      {"display_two_units_one_image",
+       [](const ScratchDir& d) {
+         fs::create_symlink(d / "tgt.ckd", d / "lnk.ckd");
+         WriteFile(d / "bad.cnf", std::string(kGoodConfig) + "1888 3390 lnk.ckd\n");
+       },
+       kDisplayBadConfig, "PAS281E", 12},
+
+      // ---- Files that are not images, typos, encodings ----
+      {"image_is_fifo",
+       [](const ScratchDir& d) {
+         fs::remove(d / "src.ckd");
+         ASSERT_EQ(::mkfifo((d / "src.ckd").c_str(), 0600), 0);
+       },
+       kInfoSrc, "PAS102E", 12},
+      {"swap_target_is_fifo",
+       [](const ScratchDir& d) {
+         fs::remove(d / "tgt.ckd");
+         ASSERT_EQ(::mkfifo((d / "tgt.ckd").c_str(), 0600), 0);
+         WriteFile(d / "bad.deck", kSwapDeck);
+       },
+       kRunBadDeck, "PAS208E", 8},
+      {"config_unit_five_digits",
+       Config("LPARNAME SYSA\n18870 3390 src.ckd\nB887 3390 tgt.ckd\nOFFLINE B887\n"),
+       kRunBadConfig, "PAS154E", 12},
   };
   return c;
 }
@@ -725,6 +812,22 @@ TEST_P(BadInputTest, NamedNonZeroNoCrashNoWrite) {
 std::string CaseName(const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; }
 
 INSTANTIATE_TEST_SUITE_P(Catalogue, BadInputTest, ::testing::ValuesIn(Catalogue()), CaseName);
+
+// Not bad input: a UTF-8 byte-order mark at the start of a deck and of a
+// configuration (editors on other systems write one) is accepted.
+TEST(EncodingTest, ByteOrderMarkAcceptedInDeckAndConfiguration) {
+  ScratchDir dir;
+  BuildWorld(dir);
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string bom = "\xEF\xBB\xBF";
+  WriteFile(dir / "bom.cnf", bom + kGoodConfig);
+  WriteFile(dir / "bom.deck", bom + kGoodDeck);
+  testing::ProcessResult r = testing::Run(
+      {PAS_BINARY, "run", dir / "bom.deck", "--config", dir / "bom.cnf", "--state-dir", dir / "state"}, "", {},
+      60);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("PAS265I"), std::string::npos) << r.out;
+}
 
 // The catalogue is the size the reliability plan asks for, and its names
 // are unique (a typo would silently run one case twice otherwise).

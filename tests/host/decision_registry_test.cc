@@ -66,7 +66,10 @@ TEST(Decision, ConcurrentDecidersAgree) {
 // Two systems on one machine: separate unit tables; the same image in
 // both gives two entries in its online registry; after one system's
 // processes are killed only the live one is listed.
-TEST(OnlineRegistry, ShowsExactlyTheLiveSystems) {
+// Every system with the unit online is listed; `live` tells which have a
+// process now. Online persists without a process (a fact on the storage)
+// until the unit is varied offline.
+TEST(OnlineRegistry, ShowsTheOnlineSystemsAndWhichAreLive) {
   ScratchDir dir;
   ::setenv("PAS_RUNTIME_DIR", (dir / "run").c_str(), 1);
   std::string image = dir / "shared.ckd";
@@ -112,16 +115,25 @@ TEST(OnlineRegistry, ShowsExactlyTheLiveSystems) {
 
   for (pid_t p : sys_a) ::kill(p, SIGKILL);
   for (pid_t p : sys_a) WaitChild(p);
-  list = ListOnlineSystems(image);
-  ASSERT_OK(list);
-  ASSERT_EQ(1u, list->size());
-  EXPECT_EQ("SYSB", (*list)[0].name);
+  auto live_names = [&] {
+    std::set<std::string> out;
+    auto l = ListOnlineSystems(image);
+    EXPECT_TRUE(l.ok());
+    if (l.ok())
+      for (const auto& s : *l) out.insert(s.name + (s.live ? "+live" : "") + (s.varied_online ? "+online" : ""));
+    return out;
+  };
+  EXPECT_EQ((std::set<std::string>{"SYSA+online", "SYSB+live+online"}), live_names());
   for (pid_t p : sys_b) ::kill(p, SIGKILL);
   for (pid_t p : sys_b) WaitChild(p);
-  list = ListOnlineSystems(image);
-  ASSERT_OK(list);
-  EXPECT_TRUE(list->empty());
-  ::unsetenv("PAS_RUNTIME_DIR");
+  EXPECT_EQ((std::set<std::string>{"SYSA+online", "SYSB+online"}), live_names());
+  {
+    auto sa = System::Attach(a);
+    ASSERT_OK(sa);
+    ASSERT_OK((*sa)->Vary(0x0100, false));
+  }
+  EXPECT_EQ((std::set<std::string>{"SYSB+online"}), live_names());
+  ::pas::testing::RestoreIsolatedEnv();
 }
 
 // Marker paths beside the image are stored relative to its directory, so a
@@ -182,7 +194,7 @@ TEST(OnlineRegistry, FrozenOpenWaitsThenFollowsSwap) {
   marker = ReadMarker(source);
   EXPECT_TRUE(marker->moved);
   EXPECT_FALSE(marker->frozen);
-  ::unsetenv("PAS_RUNTIME_DIR");
+  ::pas::testing::RestoreIsolatedEnv();
 }
 
 // A unit whose volume was swapped while no process of its system had it
@@ -217,7 +229,7 @@ TEST(OnlineRegistry, AttachFollowsMovedVolumes) {
   auto io = UnitIo::Open(**sys, 0x0400);
   ASSERT_OK(io);
   EXPECT_EQ(c, io->image_path());
-  ::unsetenv("PAS_RUNTIME_DIR");
+  ::pas::testing::RestoreIsolatedEnv();
 }
 
 // A unit a live process of the system still has open on the old image is
@@ -237,7 +249,7 @@ TEST(OnlineRegistry, AttachLeavesUnitsInUse) {
   auto second = System::Attach(config);
   ASSERT_OK(second);
   EXPECT_EQ(a, (*second)->Status(0x0500)->image_path);
-  ::unsetenv("PAS_RUNTIME_DIR");
+  ::pas::testing::RestoreIsolatedEnv();
 }
 
 // Moved markers that form a loop (a volume swapped back onto an image it
@@ -265,7 +277,7 @@ TEST(OnlineRegistry, MarkerLoopIsAnErrorAndClearMovedEndsIt) {
   auto again = UnitIo::Open(**sys, 0x0600);
   ASSERT_OK(again);
   EXPECT_EQ(b, again->image_path());
-  ::unsetenv("PAS_RUNTIME_DIR");
+  ::pas::testing::RestoreIsolatedEnv();
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ class OneUnitSystemTest : public ::testing::Test {
     }
     config_ = MakeConfig(system_name_, {{kTestUnit, image_}});
   }
-  void TearDown() override { ::unsetenv("PAS_RUNTIME_DIR"); }
+  void TearDown() override { ::pas::testing::RestoreIsolatedEnv(); }
 
   std::string system_name_;
   ::pas::testing::ScratchDir dir_;

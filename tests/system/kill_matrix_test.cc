@@ -41,10 +41,11 @@ const KillCase kCases[] = {
     {"WriterOfMonitorSystemBeforeSwap", Who::kWriterB, "host.write_in_flight:1", Expect::kSwap},
     {"WriterOfMonitorSystemDuringSwap", Who::kWriterB, "host.write_in_flight:300", Expect::kSwap},
     // SYSB's monitor dies at once and SYSB's application ends after the job
-    // listed SYSB but before it joined: no process of SYSB has the source
-    // online, so it is not waited for and the swap commits; SYSB's unit
-    // must follow the volume (found by the soak, seed 20261122).
-    {.name = "MonitorGoneAndSystemIdleAtJoin", .who = Who::kMonitor, .expect = Expect::kSwap, .delay_ms = 1,
+    // listed SYSB but before it joined: no process of SYSB runs, but SYSB
+    // still has the source varied online (a fact on the storage), so it is
+    // waited for and NONRESPONDING=FAIL fails the swap; every system stays
+    // on the source.
+    {.name = "MonitorGoneAndSystemIdleAtJoin", .who = Who::kMonitor, .expect = Expect::kSource, .delay_ms = 1,
      .job_waits_for_b = true},
 };
 
