@@ -175,7 +175,10 @@ TEST_F(SwapModesTest, NonEmptyTargetUnderCheckTargetIsRefused) {
   EXPECT_EQ(r.exit_code, 8) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "PAS206E TARGET UNIT=B887 IS NOT EMPTY (VOL=FULL01) AND CHECKTARGET=YES")) << r.out;
   EXPECT_TRUE(ReadFile(full) == before);
-  // An empty target passes the same check.
+  // An empty target passes the same check. SYSC still has the source
+  // online (a fact on the storage without a process): vary it offline there.
+  ProcessResult v = Pas({"vary", "1887", "offline", "--config", cfg});
+  ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
   r = RunDeck(cfg_a_, Deck("SWAP", ",CHECKTARGET=YES"));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
