@@ -1,5 +1,7 @@
 #include "coord/area.h"
 
+#include "base/control_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,15 +39,17 @@ Result<FileIdentity> IdentityOf(const std::string& path) {
 Result<CoordinationArea> CoordinationArea::Open(const std::string& target_image, Mode mode) {
   CoordinationArea a;
   a.path_ = ControlPath(target_image);
-  int flags = mode == Mode::kReadOnly ? O_RDONLY : O_RDWR;
-  if (mode == Mode::kCreate) flags |= O_CREAT;
-  a.fd_ = OpenFd(a.path_, flags);
-  if (a.fd_ < 0) {
-    int err = errno;
-    if (err == ENOENT) return Status::NotFound(a.path_ + ": no coordination area");
-    return Status::FromErrno(a.path_ + ": open", err);
+  // A control file (base/control_file.h): never through a symlink, created
+  // exclusively, owned by this user, root or the target image's owner.
+  auto fd = OpenControlFile(a.path_, {.create = mode == Mode::kCreate,
+                                      .writable = mode != Mode::kReadOnly,
+                                      .owner_of = target_image});
+  if (!fd.ok()) {
+    if (fd.status().IsNotFound()) return Status::NotFound(a.path_ + ": no coordination area");
+    return fd.status();
   }
-  a.probe_ = OpenFd(a.path_, O_RDONLY);
+  a.fd_ = *fd;
+  a.probe_ = OpenFd(a.path_, O_RDONLY | O_NOFOLLOW);
   if (a.probe_ < 0) return Status::FromErrno(a.path_ + ": open probe");
   if (mode != Mode::kReadOnly) {
     struct stat st;

@@ -1,5 +1,7 @@
 #include "host/decision.h"
 
+#include "base/control_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,11 +22,15 @@ const char* DecisionName(Decision d) {
 }
 
 Result<Decision> ReadDecision(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd.valid()) {
     if (errno == ENOENT) return Decision::kNone;
+    if (errno == ELOOP)
+      return Status::IoError("PAS191E decision record " + path + ": PAS285E CONTROL FILE " + path +
+                             " REFUSED: it is a symbolic link");
     return Status::FromErrno("PAS191E decision record " + path);
   }
+  PAS_RETURN_IF_ERROR(CheckControlFile(fd.get(), path).WithContext("PAS191E decision record " + path));
   char buf[64];
   ssize_t n = ::pread(fd.get(), buf, sizeof buf, 0);
   if (n < 0) return Status::FromErrno("PAS191E decision record " + path);
@@ -56,7 +62,9 @@ Result<Decision> Decide(const std::string& path, Decision want) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
                     std::to_string(reinterpret_cast<uintptr_t>(&want) & 0xffff);
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    ::unlink(tmp.c_str());  // never write through something planted under this name
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (fd.valid()) (void)::fchmod(fd.get(), 0644);
     if (!fd.valid()) return Status::FromErrno("PAS191E decision record " + tmp);
     std::string text = std::string(DecisionName(want)) + "\n";
     if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||

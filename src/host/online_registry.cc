@@ -1,5 +1,7 @@
 #include "host/online_registry.h"
 
+#include "base/control_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,17 +72,20 @@ Status WriteAt(int fd, const void* buf, size_t n, off_t off, const std::string& 
 
 // Opens (creating when `create`) and, under the claim lock the caller
 // holds, initializes the registry file. The descriptor never comes from
-// the open that created the file: on a distributed file system that one
-// can sit in a lock domain of its own (base/lock_file.h).
+// the open that created the file (base/lock_file.h).
+// A control file (base/control_file.h): never through a symlink, created
+// exclusively, owned by this user, root or the image's owner, writable by
+// nobody else.
 Result<Fd> OpenRegistry(const std::string& path, bool create) {
-  int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
-  Fd fd(OpenLockFile(path, flags, 0664));
-  if (!fd.valid() && !create && errno == EACCES) fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return Status::NotFound("online registry " + path + " does not exist");
-    return Status::FromErrno("PAS197E online registry " + path);
+  const std::string image = path.substr(0, path.size() - std::string(".pas-online").size());
+  auto fd = OpenControlFile(path, {.create = create, .writable = true, .owner_of = image});
+  if (!fd.ok() && !create && fd.status().err() == EACCES)
+    fd = OpenControlFile(path, {.create = false, .writable = false, .owner_of = image});
+  if (!fd.ok()) {
+    if (fd.status().IsNotFound()) return Status::NotFound("online registry " + path + " does not exist");
+    return fd.status().WithContext("PAS197E online registry " + path);
   }
-  return fd;
+  return Fd(*fd);
 }
 
 bool IdAssigned(const Header& h) {

@@ -1,5 +1,7 @@
 #include "host/runtime.h"
 
+#include "base/control_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@ Result<std::string> EnsureRuntimeDir() {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return Status::FromErrno("PAS190E runtime directory " + dir);
   if (!S_ISDIR(st.st_mode)) return Status::IoError("PAS190E runtime directory " + dir + " is not a directory");
+  PAS_RETURN_IF_ERROR(CheckControlDirectory(dir).WithContext("PAS190E runtime directory " + dir));
   return dir;
 }
 

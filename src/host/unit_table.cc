@@ -12,6 +12,7 @@
 #include <cstring>
 #include <new>
 
+#include "base/control_file.h"
 #include "base/log.h"
 #include "ckd/image.h"
 #include "host/decision.h"
@@ -187,9 +188,10 @@ Result<std::unique_ptr<System>> System::Attach(const SystemConfig& config) {
   sys->serial_ = config.cpu_serial;
   sys->table_path_ = dir + "/" + config.name + ".units";
   const std::string& path = sys->table_path_;
-  sys->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  sys->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (sys->fd_ < 0) return Status::FromErrno("PAS190E unit table " + path);
-  sys->probe_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  PAS_RETURN_IF_ERROR(CheckControlFile(sys->fd_, path).WithContext("PAS190E unit table " + path));
+  sys->probe_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (sys->probe_fd_ < 0) return Status::FromErrno("PAS190E unit table " + path);
 
   // Creation is serialized by flock on the table file; a creator writes the

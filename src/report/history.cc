@@ -1,5 +1,7 @@
 #include "report/history.h"
 
+#include "base/control_file.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -205,9 +207,10 @@ Status AppendHistory(const std::string& state_dir, const HistoryRecord& rec) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) return Status::IoError("create " + state_dir + ": " + ec.message(), ec.value());
+  PAS_RETURN_IF_ERROR(CheckControlDirectory(state_dir));
   const std::string path = state_dir + "/" + kHistoryFileName;
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("open " + path);
+  PAS_ASSIGN_OR_RETURN(int fd, OpenControlFile(path, {.create = true, .writable = true}));
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_APPEND);
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno != EINTR) {
       Status s = Status::FromErrno("lock " + path);

@@ -707,6 +707,17 @@ constexpr MessageDef kMessages[] = {
                     "its state while the statement is unchanged). Its online registry records "
                     "the new state.",
      .action = "None."},
+    {.id = "PAS285E",
+     .text = "CONTROL FILE {path} REFUSED: {reason}",
+     .explanation = "A file pas keeps beside an image or in its runtime or state directory "
+                    "(online registry, coordination area, decision record, history, unit "
+                    "table, cancel request) or one of those directories is a symbolic link, "
+                    "not a regular file, owned by another user than this one, root or the "
+                    "image's owner, or writable by group or others. Another user could steer "
+                    "pas through it (forge where a volume moved, or make pas write where they "
+                    "point), so it is not used. Nothing was written through it.",
+     .action = "Remove the file (or correct its owner and mode) after checking who made it; "
+               "keep pas's directories private."},
 
     // PAS300-349: control statements and MOUNT resolution.
     {.id = "PAS300I",

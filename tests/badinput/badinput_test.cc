@@ -267,6 +267,22 @@ void SplitIntoSet(const ScratchDir& d, const std::string& name, const std::strin
   fs::remove(d / name);
 }
 
+// Makes the scratch folder shared like /tmp (world-writable, sticky) and
+// creates `victim`, an empty root-owned file a planted link points at.
+void SharedFolder(const ScratchDir& d) {
+  ASSERT_EQ(::chmod(d.path().c_str(), 01777), 0);
+  WriteFile(d / "victim", "");
+}
+
+// Runs argv as the user nobody (setpriv); the case fails loudly if it cannot.
+void AsNobody(const std::vector<std::string>& argv) {
+  std::vector<std::string> cmd = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+  cmd.insert(cmd.end(), argv.begin(), argv.end());
+  testing::ProcessResult r = testing::Run(cmd, "", {}, 30);
+  ASSERT_EQ(r.exit_code, 0) << "planting as nobody failed (the test needs root and setpriv): " << r.out
+                            << r.err;
+}
+
 constexpr char kNulDeck[] = "SWAP TYPE=FULL\0\nMOUNT VOL=SRC001,SWAPUNIT=B887\n";
 
 std::vector<BadInput> Catalogue() {
@@ -731,6 +747,27 @@ std::vector<BadInput> Catalogue() {
          WriteFile(d / "bad.deck", kSwapDeck);
        },
        kRunBadDeck, "PAS208E", 8},
+      // ---- Control files planted by another user (nobody) in a shared,
+      // world-writable sticky folder; pas runs as root ----
+      {"control_registry_symlink_planted",
+       [](const ScratchDir& d) {
+         SharedFolder(d);
+         AsNobody({"ln", "-s", d / "victim", d / "src.ckd.pas-online"});
+       },
+       kSimswapGood, "PAS285E", 8},
+      {"control_registry_owned_by_other_user",
+       [](const ScratchDir& d) {
+         SharedFolder(d);
+         AsNobody({"sh", "-c", "umask 0; : > " + (d / "src.ckd.pas-online")});
+       },
+       kSimswapGood, "PAS285E", 8},
+      {"control_area_symlink_planted",
+       [](const ScratchDir& d) {
+         SharedFolder(d);
+         AsNobody({"ln", "-s", d / "victim", d / "tgt.ckd.pas-ctl"});
+         WriteFile(d / "bad.deck", kSwapDeck);
+       },
+       kRunBadDeck, "PAS285E", 8},
       {"config_unit_five_digits",
        Config("LPARNAME SYSA\n18870 3390 src.ckd\nB887 3390 tgt.ckd\nOFFLINE B887\n"),
        kRunBadConfig, "PAS154E", 12},
