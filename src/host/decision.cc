@@ -3,6 +3,7 @@
 #include "base/control_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
