@@ -437,9 +437,10 @@ TEST(CalcdasdTest, MissingAndCorruptImagesAreCountedApart) {
   Eot(t0);
   t0.resize(400, 0);
   WriteTrackBytes(dir / "nolabel.ckd", 0, t0);
+  MakeImage(dir / "good2.ckd", 3339, "GOOD02");  // one image cannot be two units
   WriteFile(dir / "c.cnf",
             "LPARNAME C\n0100 3390 good.ckd\n0101 3390 junk.ckd\n0102 3390 gone.ckd\n"
-            "0103 3390 trunc.ckd\n0104 3390 nolabel.ckd\n0105 3380 good.ckd\n");
+            "0103 3390 trunc.ckd\n0104 3390 nolabel.ckd\n0105 3380 good2.ckd\n");
   auto r = BuildReport(Load(dir / "c.cnf"), TestOptions(dir));
   ASSERT_OK(r);
   EXPECT_EQ(r->units_counted, 2);
