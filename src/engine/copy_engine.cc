@@ -829,6 +829,36 @@ Result<CopyStats> CopyEngine::TransferByImage(const ckd::TrackSet& tracks, Mode 
           break;
         }
         mine.bytes_written += size_t{wcount} * g.slot_size;
+        // verify_writes: the written tracks read back through the target
+        // image and compared by content with what was written (a compressed
+        // slot reads back zero-filled after its end-of-track marker).
+        if (options_.verify_writes) {
+          const auto wdata =
+              data.subspan(size_t{wfirst} * g.slot_size, size_t{wcount} * g.slot_size);
+          std::vector<uint8_t> back(wdata.size());
+          bool same = false;
+          for (int attempt = 0; attempt <= kReadRetries && s.ok(); ++attempt) {
+            ++mine.target_reads;
+            s = target_.ReadTracks(run.first + wfirst, wcount, back);
+            if (!s.ok()) break;
+            same = true;
+            for (uint32_t k = 0; k < wcount && same; ++k) {
+              const size_t off = size_t{k} * g.slot_size;
+              same = ckd::SameTrackContent(wdata.subspan(off, g.slot_size),
+                                           std::span<const uint8_t>(back).subspan(off, g.slot_size));
+            }
+            if (same) break;
+            ++mine.target_excps;
+            s = target_.WriteTracks(run.first + wfirst, wdata);
+          }
+          if (s.ok() && !same) {
+            s = Status::Corruption(who + ": target " + what + " did not read back as written");
+          }
+          if (!s.ok()) {
+            fail(s);
+            break;
+          }
+        }
       }
       std::lock_guard<std::mutex> lock(mu);
       for (uint32_t k = 0; k < run.count; ++k) not_copied_.Clear(run.first + k);
