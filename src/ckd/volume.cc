@@ -181,8 +181,11 @@ Status FormatVolume(CkdImage& image, std::string_view volser, bool with_vtoc) {
   // only the used bytes of each empty track (HA, R0, end of track) are
   // written; the zero fill of a slot is the hole. Where the filesystem
   // cannot punch holes every slot is written whole.
-  bool sparse = true;
+  // A compressed image has no fixed track offsets: its tracks are written
+  // whole through the image (an empty track compresses to a few bytes).
+  bool sparse = !image.compressed();
   for (const ImageFile& file : image.files()) {
+    if (!sparse) break;
     PAS_ASSIGN_OR_RETURN(auto loc, image.Locate(file.first_track));
     const off_t len = static_cast<off_t>(uint64_t{file.tracks} * g.slot_size);
     int r;
