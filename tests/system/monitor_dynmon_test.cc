@@ -25,14 +25,15 @@ TEST_F(MonitorDynmonTest, UnitVariedOfflineLaterIsWatchedAndTheSwapJoined) {
   auto wb = Workload(cfg_b, "2887", "jb", 0, 1, 25, 1);
   const std::string simswap = "  SIMSWAP TYPE=FULL\n  MOUNT VOL=VM1887,SWAPUNIT=B887\n";
 
-  // With C887 online nothing watches it: SIMSWAP finds SYSB without a monitor.
+  // With C887 online on SYSB the target is online somewhere: SIMSWAP refuses
+  // it (the target must be offline everywhere), and nothing watches it.
   ProcessResult r;
   for (int i = 0; i < 100; ++i) {
     r = RunDeck(cfg_a, simswap);
-    if (Contains(r.out, "PAS262W")) break;
+    if (Contains(r.out, "PAS204E")) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_TRUE(Contains(r.out, "PAS262W SIMSWAP VOL=VM1887: SYSTEM SYSB HAS UNIT=2887 ONLINE BUT NO MONITOR"))
+  ASSERT_TRUE(Contains(r.out, "PAS204E TARGET UNIT=B887 IS ONLINE ON SYSTEM SYSB"))
       << r.out << r.err;
 
   ProcessResult vary = Pas({"vary", "C887", "offline", "--config", cfg_b});
