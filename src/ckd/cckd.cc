@@ -459,6 +459,11 @@ Status CckdFile::DecodeImage(uint32_t track, std::span<const uint8_t> image,
                               " bytes that are not one track (no end-of-track marker where "
                               "the records end)");
   }
+  // The records themselves: a reader hands back tracks, never bytes that
+  // merely end in an end-of-track marker.
+  if (Status s = ValidateTrack(slot, geometry_, track); !s.ok()) {
+    return Status::Corruption(who + ": image is not a valid track: " + s.message());
+  }
   return Status::Ok();
 }
 

@@ -160,8 +160,10 @@ int WorkloadVerify(int argc, char** argv) {
   if (r.ok()) {
     std::printf(
         "PAS175I VERIFY OF %s PASSED: %u TRACKS FROM %" PRIu64
-        " JOURNALED WRITES IN %zu JOURNALS ALL PRESENT AND INTACT (%u NEWER ON DISK)\n",
-        image_path.c_str(), r.tracks_checked, r.entries, files->size(), r.newer_on_disk);
+        " JOURNALED WRITES IN %zu JOURNALS ALL PRESENT AND INTACT (%u NEWER ON DISK, "
+        "%u CUT SHORT IN FLIGHT)\n",
+        image_path.c_str(), r.tracks_checked, r.entries, files->size(), r.newer_on_disk,
+        r.torn_in_flight);
     return 0;
   }
   const auto& g = image->geometry();

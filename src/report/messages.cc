@@ -237,10 +237,14 @@ constexpr MessageDef kMessages[] = {
                     "CKD image, truncated). Nothing was written.",
      .action = "Name the image the workload wrote to (or the target it was copied to)."},
     {.id = "PAS175I",
-     .text = "VERIFY OF {image} PASSED: {tracks} TRACKS FROM {entries} JOURNAL ENTRIES, NO "
-             "WRITE LOST",
+     .text = "VERIFY OF {image} PASSED: {tracks} TRACKS FROM {entries} JOURNALED WRITES IN {n} "
+             "JOURNALS ALL PRESENT AND INTACT ({newer} NEWER ON DISK, {cut} CUT SHORT IN FLIGHT)",
      .explanation = "Every track the journals say was acknowledged holds the last "
-                    "acknowledged content.",
+                    "acknowledged content. NEWER ON DISK: tracks holding a complete write "
+                    "whose journal line was never appended (the writer was killed after the "
+                    "write). CUT SHORT IN FLIGHT: tracks holding the start of a write that "
+                    "was never acknowledged over the last acknowledged one (the writer was "
+                    "killed during the write).",
      .action = "None."},
     {.id = "PAS176E",
      .text = "TRACK {track}: LOST WRITE: {detail}",

@@ -30,6 +30,7 @@ struct VerifyReport {
   uint64_t entries = 0;         // journal lines read
   uint32_t tracks_checked = 0;  // distinct tracks journaled
   uint32_t newer_on_disk = 0;   // image newer than the journal (append lost at a kill)
+  uint32_t torn_in_flight = 0;  // a write never acknowledged, cut short by its writer's death
   std::vector<VerifyProblem> problems;  // ascending track order
   bool ok() const { return problems.empty(); }
 };

@@ -246,6 +246,52 @@ TEST_F(VerifyTest, NewerImageThanJournalIsFine) {
   EXPECT_EQ(r->newer_on_disk, 1u);
 }
 
+// Builds track `track` whose first `cut` bytes are write `newer` and the
+// rest write `older` (a write(2) stopped between pages by SIGKILL).
+std::vector<uint8_t> Spliced(uint32_t track, WriteId newer, WriteId older, size_t cut) {
+  std::vector<uint8_t> a(G().slot_size), b(G().slot_size);
+  newer.track = older.track = track;
+  EXPECT_TRUE(BuildWorkloadTrack(G(), newer, a).ok());
+  EXPECT_TRUE(BuildWorkloadTrack(G(), older, b).ok());
+  std::copy(b.begin() + static_cast<long>(cut), b.end(), a.begin() + static_cast<long>(cut));
+  return a;
+}
+
+TEST_F(VerifyTest, WriteCutShortByItsWritersDeathIsNotAProblem) {
+  std::vector<JournalEntry> j{Write(22, 0, 7)};
+  // Seq 8 was in flight (never acknowledged) when writer 0 died at 12 KiB.
+  ASSERT_OK(image_->WriteTrack(22, Spliced(22, WriteId{.writer = 0, .seq = 8},
+                                           WriteId{.writer = 0, .seq = 7}, 12288)));
+  auto r = VerifyImage(*image_, j);
+  ASSERT_OK(r);
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(r->torn_in_flight, 1u);
+}
+
+TEST_F(VerifyTest, AcknowledgedWriteMixedWithAnOlderOneIsTorn) {
+  // The journal acknowledges seq 7 but the track holds a prefix of seq 7
+  // over seq 6: a copy taken mid-write and never recopied. Torn.
+  std::vector<JournalEntry> j{Write(23, 0, 7)};
+  ASSERT_OK(image_->WriteTrack(23, Spliced(23, WriteId{.writer = 0, .seq = 7},
+                                           WriteId{.writer = 0, .seq = 6}, 12288)));
+  auto r = VerifyImage(*image_, j);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].kind, VerifyProblem::Kind::kTorn);
+  EXPECT_EQ(r->torn_in_flight, 0u);
+}
+
+TEST_F(VerifyTest, OldContentBeforeNewContentIsTorn) {
+  // New records after old ones is not how a write is cut short.
+  std::vector<JournalEntry> j{Write(24, 0, 7)};
+  ASSERT_OK(image_->WriteTrack(24, Spliced(24, WriteId{.writer = 0, .seq = 7},
+                                           WriteId{.writer = 0, .seq = 8}, 12288)));
+  auto r = VerifyImage(*image_, j);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].kind, VerifyProblem::Kind::kTorn);
+}
+
 TEST_F(VerifyTest, SameSeqDifferentChecksumIsTorn) {
   std::vector<JournalEntry> j{Write(21, 0, 3)};
   j[0].checksum ^= 1;
