@@ -729,12 +729,13 @@ class VolumeJob {
     pending_.ForEach([&](uint32_t tr) { set->Set(tr); });
     pending_ = ckd::TrackSet(src_->tracks());
     const uint32_t n = set->Count();
-    rep_.Message("PAS232I", {{"pass", std::to_string(last_pass_ + 1)}, {"volser", st_.volser},
+    rep_.Message("PAS232I", {{"pass", std::to_string(st_.passes + 1)}, {"volser", st_.volser},
                              {"tracks", report::FormatThousands(n)}});
     // Flush what is copied before the quiesce now, so the sync under the
     // quiesce only has the final tracks to write.
     if (n == 0) {
       (void)engine_->SyncTarget();
+      ReportRecopyEnd();
       return true;
     }
     phase_ = "RECOPY";
@@ -745,6 +746,7 @@ class VolumeJob {
     copied_tracks_ += n;
     recopied_tracks_ += n;
     (void)engine_->SyncTarget();
+    ReportRecopyEnd();
     return true;
   }
 
@@ -823,7 +825,7 @@ class VolumeJob {
       pending_.ForEach([&](uint32_t tr) { set->Set(tr); });
       pending_ = ckd::TrackSet(src_->tracks());
       const uint32_t n = set->Count();
-      rep_.Message("PAS232I", {{"pass", std::to_string(pass)}, {"volser", st_.volser},
+      rep_.Message("PAS232I", {{"pass", std::to_string(st_.passes + 1)}, {"volser", st_.volser},
                                {"tracks", report::FormatThousands(n)}});
       if (n == 0) {
         why = "NO UPDATES";
@@ -871,21 +873,28 @@ class VolumeJob {
           } else {
             header_.pace_us = next;  // written with the next handover request
             st_.pace_us = std::max(st_.pace_us, next);
-            rep_.Message("PAS238W", {{"volser", st_.volser}, {"pass", std::to_string(pass)},
+            rep_.Message("PAS238W", {{"volser", st_.volser}, {"pass", std::to_string(st_.passes)},
                                      {"tracks", report::FormatThousands(n)}, {"pace_ms", Fixed(next / 1000.0, 2)}});
           }
         }
       }
       previous = n;
     }
-    rep_.Message("PAS247I", {{"volser", st_.volser}, {"passes", std::to_string(std::min(pass, kMaxRecopyPasses))},
-                             {"reason", why},
+    recopy_end_ = why;
+    phases_.recopy = Since(t);
+    return true;
+  }
+
+  // PAS247I once the passes before the quiesce are done: how many (every
+  // pass so far, the first copy pass included, as PAS232I, PAS250I and the
+  // PASSES statistic number them; the final copy is the next), why the
+  // recopy stopped, and the pace.
+  void ReportRecopyEnd() {
+    rep_.Message("PAS247I", {{"volser", st_.volser}, {"passes", std::to_string(st_.passes)},
+                             {"reason", recopy_end_},
                              {"paced", header_.pace_us == 0 ? std::string("NOT PACED")
                                                             : "PACED " + Fixed(header_.pace_us / 1000.0, 2) +
                                                                   " MS PER WRITE"}});
-    last_pass_ = std::min(pass, kMaxRecopyPasses);
-    phases_.recopy = Since(t);
-    return true;
   }
 
   // A dirty set that copies in this time goes to the final copy even when
@@ -1217,7 +1226,7 @@ class VolumeJob {
   ckd::TrackSet pending_;
   CopyStats copy_;
   int copy_retries_ = 0;
-  int last_pass_ = 0;  // the number of the last recopy pass of RecopyPasses
+  std::string recopy_end_ = "PASS LIMIT";  // why RecopyPasses stopped (PAS247I)
   uint64_t copied_tracks_ = 0, recopied_tracks_ = 0;
   std::string phase_;
   uint64_t pass_total_ = 0;

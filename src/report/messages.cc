@@ -605,7 +605,9 @@ constexpr MessageDef kMessages[] = {
                     "(the dirty set is small enough for the final copy), SET STOPPED SHRINKING "
                     "(but copies within the 20 ms pause budget, so the writers are not slowed), "
                     "SET STOPPED SHRINKING AT THE LARGEST PACE, or PASS LIMIT. WRITERS tells whether the writers were "
-                    "paced and by how much (PAS238W). The final copy under quiesce is bounded "
+                    "paced and by how much (PAS238W). {passes} counts every pass before the quiesce, "
+                    "the first copy pass included, as PAS232I, PAS250I and the PASSES statistic "
+                    "number them; the final copy under quiesce is the next pass and is bounded "
                     "by the last set.",
      .action = "None."},
     {.id = "PAS248I",

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <regex>
 #include <thread>
 
 #include "swap_fixture.h"
@@ -40,6 +41,22 @@ TEST_F(ConvergeTest, WritersFasterThanTheCopyArePacedAndTheSwapCompletes) {
   EXPECT_TRUE(Contains(r.out, "PAS247I RECOPY OF VOL=VM1887 ENDED AFTER")) << r.out;
   EXPECT_TRUE(Contains(r.out, "; WRITERS PACED ")) << r.out;
   EXPECT_TRUE(Contains(r.out, "WRITES PACED (MS PER WRITE).....")) << r.out;
+  // One numbering of the passes: PAS247I counts every pass before the
+  // quiesce, no PAS232I, PAS238W or PAS250I names a later one, and the
+  // final copy is the one pass more that the PASSES statistic counts.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("PAS247I RECOPY OF VOL=VM1887 ENDED AFTER ([0-9]+) PASS")))
+      << r.out;
+  const int before_quiesce = std::stoi(m[1]);
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("PASSES\\.\\.\\.\\.\\.([0-9]+)"))) << r.out;
+  EXPECT_EQ(std::stoi(m[1]), before_quiesce + 1) << r.out;
+  const std::regex named("(RECOPY PASS|\\(PASS) ([0-9]+)");
+  int highest = 0;
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), named); it != std::sregex_iterator(); ++it) {
+    highest = std::max(highest, std::stoi((*it)[2]));
+  }
+  EXPECT_GE(highest, 2) << r.out;
+  EXPECT_LE(highest, before_quiesce) << r.out;
   EXPECT_EQ(wa->Wait(60), 0) << wa->Stdout() << wa->Stderr();
   EXPECT_EQ(wb->Wait(60), 0) << wb->Stdout() << wb->Stderr();
   EXPECT_EQ(mon->Wait(30), 0) << mon->Stdout() << mon->Stderr();

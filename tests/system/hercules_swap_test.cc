@@ -100,7 +100,7 @@ TEST_F(HerculesSwap, SwapWhileTheGuestWritesAsFastAsItCan) {
   const hercules::GuestCounters before = Counters(*sys_);
   ProcessResult job = RunFunction("SWAP", "B887");
   const hercules::GuestCounters after = Counters(*sys_);
-  ASSERT_EQ(job.exit_code, 0) << job.out << job.err << Log(*sys_);
+  ASSERT_TRUE(CompletedPerhapsPaced(job)) << job.out << job.err << Log(*sys_);
   EXPECT_TRUE(Contains(job.out, "PAS241I")) << job.out;
   EXPECT_GT(after.writes, before.writes) << "the guest wrote nothing during the swap";
   ExpectRising();
@@ -210,7 +210,7 @@ TEST_F(HerculesSwap, JobKilledInEachPhaseThenASwapSucceeds) {
     ExpectRising(300);
   }
   ProcessResult again = RunFunction("SWAP", "D887");
-  ASSERT_EQ(again.exit_code, 0) << again.out << again.err << Log(*sys_);
+  ASSERT_TRUE(CompletedPerhapsPaced(again)) << again.out << again.err << Log(*sys_);
   std::string image;
   std::string why = SettleUnit(sys_->config, "0A80", &image);
   ASSERT_EQ(why, "") << why;
@@ -222,18 +222,19 @@ TEST_F(HerculesSwap, JobKilledInEachPhaseThenASwapSucceeds) {
   Quit(*sys_);
 }
 
-// Hercules SIGKILLed while the job is stopped inside the swap (after a
-// recopy pass; under the quiesce after the final copy): the job fails the
+// Hercules SIGKILLed while the job is stopped inside the swap (after the
+// copy pass, a point every swap reaches whether or not the guest wrote
+// during it; under the quiesce after the final copy): the job fails the
 // volume cleanly or completes, never a split; the image the unit uses
 // holds every write the guest was seen to complete, as one point in time;
 // a second SWAP succeeds.
 TEST_F(HerculesSwap, HerculesKilledMidSwap) {
   const std::string missing = MissingTools();
   ASSERT_EQ(missing, "") << missing;
-  for (const char* point : {"job.recopy:1:stop", "job.final_copy:1:stop"}) {
+  for (const char* point : {"job.copy:1:stop", "job.final_copy:1:stop"}) {
     SCOPED_TRACE(point);
-    const std::string tag = point[4] == 'r' ? "r" : "f";
-    HerculesSystem& h = NewSystem(std::string("SYSK") + (point[4] == 'r' ? "R" : "F"));
+    const std::string tag = point[4] == 'c' ? "c" : "f";
+    HerculesSystem& h = NewSystem(std::string("SYSK") + (point[4] == 'c' ? "C" : "F"));
     const std::string src = GuestVolume("vm1887" + tag + ".ckd", "VM1887", 150, &h.params.first_track);
     const std::string tgt = MakeEmptyVolume("b887" + tag + ".ckd", "NEW887", 15);
     const std::string fresh = MakeEmptyVolume("d887" + tag + ".ckd", "NEW888", 15);
@@ -250,12 +251,13 @@ TEST_F(HerculesSwap, HerculesKilledMidSwap) {
     Kill(h);
     job->Kill(SIGCONT);
     const int rc = job->Wait(60);
-    EXPECT_TRUE(rc == 0 || rc == 8) << "job rc " << rc << "\n" << job->Stdout() << job->Stderr();
+    // Completed (0, or 4 with the guest paced) or failed cleanly (8).
+    EXPECT_TRUE(rc == 0 || rc == 4 || rc == 8) << "job rc " << rc << "\n" << job->Stdout() << job->Stderr();
     std::string image;
     why = SettleUnit(h.config, "0A80", &image);
     ASSERT_EQ(why, "") << why;
     EXPECT_TRUE(image == src || image == tgt) << image;
-    EXPECT_EQ(image == tgt, rc == 0) << "the unit's image and the job's outcome disagree\n" << job->Stdout();
+    EXPECT_EQ(image == tgt, rc != 8) << "the unit's image and the job's outcome disagree\n" << job->Stdout();
     auto seqs = hercules::ReadGuestSequences(image, h.params, seen.run_id);
     ASSERT_TRUE(seqs.ok()) << seqs.status().ToString();
     auto k = hercules::CheckPointInTime(*seqs);
@@ -265,7 +267,7 @@ TEST_F(HerculesSwap, HerculesKilledMidSwap) {
     const std::string again_target = image == tgt ? "D887" : "B887";
     ProcessResult again = RunDeck(h.config, "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM1887,SWAPUNIT=" +
                                                 again_target + "\n");
-    EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_TRUE(CompletedPerhapsPaced(again)) << again.out << again.err;
     std::string after;
     why = SettleUnit(h.config, "0A80", &after);
     EXPECT_EQ(why, "") << why;
@@ -304,7 +306,7 @@ TEST_F(HerculesSwap, HerculesAndWorkloadSystemsWithAMonitor) {
   auto workload = Workload(cfg_b, "2887", "jb", 0, 1, 4);
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   ProcessResult job = RunDeck(cfg_b, "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM1887,SWAPUNIT=C887\n", {}, 120);
-  EXPECT_EQ(job.exit_code, 0) << job.out << job.err << monitor->Stdout() << monitor->Stderr() << Log(*sys_);
+  EXPECT_TRUE(CompletedPerhapsPaced(job)) << job.out << job.err << monitor->Stdout() << monitor->Stderr() << Log(*sys_);
   EXPECT_TRUE(Contains(job.out, "SYSA")) << "SYSA did not join\n" << job.out;
   EXPECT_EQ(workload->Wait(60), 0) << workload->Stdout() << workload->Stderr();
   ExpectRising(300);

@@ -39,12 +39,6 @@ class SwapCckdTest : public SwapFixture {
     ProcessResult r = pas::testing::Run({"cckdcdsk", "-3", "-ro", image}, "", {}, 60);
     return r.out + r.err;
   }
-  // A swap under workload ends with condition code 0, or 4 when the job had
-  // to pace the writers (PAS238W: compressing the recopied tracks is slower
-  // than the workload's writes on a loaded machine); nothing else.
-  static bool CompletedPerhapsPaced(const ProcessResult& r) {
-    return r.exit_code == 0 || (r.exit_code == 4 && Contains(r.out, "PAS238W"));
-  }
   static std::string Deck(const std::string& function, const std::string& extra = "") {
     return "  " + function + " TYPE=FULL" + extra + "\n  MOUNT VOL=VM1887,SWAPUNIT=B887\n";
   }
