@@ -480,7 +480,7 @@ class VolumeJob {
     own_opts_.target_devnum = t_.target;
     own_opts_.in_job = true;
     own_opts_.config_path = t_.config_path;
-    own_opts_.say = [this](const std::string& line) { rep_.Line(line); };
+    own_opts_.say = [this](const std::string& line) { rep_.FormattedMessage(line); };
     own_opts_.clock = o_.clock;
     own_index_ = static_cast<int>(index);
     own_thread_ = std::thread([this, index, header = header_] {

@@ -277,7 +277,8 @@ void ExecutePlan(const statements::Plan& plan, const RunOptions& opt, report::Re
   rep.RaiseConditionCode(result.condition_code);
 }
 
-void RecordHistory(const RunOptions& opt, const report::JobReport& job, report::Reporter& rep) {
+void RecordHistory(const RunOptions& opt, const report::JobReport& job, report::Reporter& rep,
+                   int exit_cc) {
   if (job.volumes.empty()) return;
   auto dir = report::ResolveStateDir(opt.state_dir);
   if (!dir.ok()) {
@@ -285,7 +286,8 @@ void RecordHistory(const RunOptions& opt, const report::JobReport& job, report::
     return;
   }
   if (!history_records().empty()) {
-    for (const report::HistoryRecord& r : history_records()) {
+    for (report::HistoryRecord r : history_records()) {
+      r.exit_condition_code = exit_cc;
       Status s = report::AppendHistory(*dir, r);
       if (!s.ok()) {
         rep.Message("PAS503W", {{"path", *dir}, {"reason", s.message()}});
@@ -302,6 +304,7 @@ void RecordHistory(const RunOptions& opt, const report::JobReport& job, report::
     r.function = v.function;
     r.status = v.status;
     r.condition_code = v.condition_code;
+    r.exit_condition_code = exit_cc;
     r.source_unit = v.source_unit;
     r.target_unit = v.target_unit;
     r.phases.validate = static_cast<double>(job.end_wall_seconds - job.start_wall_seconds);
@@ -360,8 +363,12 @@ int RunCommand(int argc, char** argv) {
   report::JobReport job;
   job.deck = opt.deck_name;
   job.start_wall_seconds = Clock::Real()->WallSeconds();
+  // The end of every run: the --json report (a failure to write it is an
+  // error of the job, PAS504E, condition code 8 at least), then the
+  // history with the condition code the job exits with, then the closing
+  // line.
+  bool record_history = false;
   auto finish = [&]() {
-    rep.Close();
     job.end_wall_seconds = Clock::Real()->WallSeconds();
     report::JobReport snap = rep.Snapshot();
     job.condition_code = snap.condition_code;
@@ -369,13 +376,13 @@ int RunCommand(int argc, char** argv) {
     if (!opt.json_path.empty()) {
       Status s = report::WriteJsonReport(opt.json_path, job);
       if (!s.ok()) {
-        std::fprintf(stderr, "%s\n", report::Format("PAS504E", {{"path", opt.json_path},
-                                                                {"reason", s.message()}})
-                                         .c_str());
-        return std::max(job.condition_code, report::kCcWarning);
+        rep.Message("PAS504E", {{"path", opt.json_path}, {"reason", s.message()}});
+        rep.RaiseConditionCode(report::kCcVolumeFailed);
       }
     }
-    return job.condition_code;
+    if (record_history) RecordHistory(opt, job, rep, rep.Snapshot().condition_code);
+    rep.Close();
+    return rep.Snapshot().condition_code;
   };
 
   auto text = ReadDeck(opt.deck_path);
@@ -399,7 +406,7 @@ int RunCommand(int argc, char** argv) {
   ExecutePlan(*parsed.plan, opt, rep, job);
   job.end_wall_seconds = Clock::Real()->WallSeconds();
   for (const report::VolumeStats& v : job.volumes) rep.RaiseConditionCode(v.condition_code);
-  RecordHistory(opt, job, rep);
+  record_history = true;
   return finish();
 }
 

@@ -151,6 +151,9 @@ std::string HistoryRecordJson(const HistoryRecord& r) {
   o += ",\"function\":" + JsonString(r.function);
   o += ",\"status\":" + JsonString(r.status);
   o += ",\"condition_code\":" + std::to_string(r.condition_code);
+  if (r.exit_condition_code >= 0) {
+    o += ",\"exit_condition_code\":" + std::to_string(r.exit_condition_code);
+  }
   o += ",\"source_unit\":" + JsonString(r.source_unit);
   o += ",\"target_unit\":" + JsonString(r.target_unit);
   o += ",\"validate_s\":" + Num(r.phases.validate);
@@ -185,6 +188,7 @@ std::optional<HistoryRecord> ParseHistoryRecord(const std::string& line) {
   r.function = str("function");
   r.status = str("status");
   r.condition_code = static_cast<int>(num("condition_code"));
+  r.exit_condition_code = n.count("exit_condition_code") ? static_cast<int>(num("exit_condition_code")) : -1;
   r.source_unit = str("source_unit");
   r.target_unit = str("target_unit");
   r.phases.validate = num("validate_s");

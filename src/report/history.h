@@ -34,7 +34,8 @@ struct HistoryRecord {
   std::string volser;
   std::string function;       // "SWAP", "SWAPDUMP", "SIMSWAP", "SIMSWAPMON"
   std::string status;         // "SWAPPED", "DUMPED", "SIMULATED", "FAILED", ...
-  int condition_code = 0;
+  int condition_code = 0;      // the volume's
+  int exit_condition_code = -1;  // what the job exited with (-1: not recorded)
   std::string source_unit;    // "1887"
   std::string target_unit;    // "B887"
   PhaseTimes phases;

@@ -940,7 +940,9 @@ constexpr MessageDef kMessages[] = {
      .action = "Check the state directory and free space."},
     {.id = "PAS504E",
      .text = "CANNOT WRITE JSON REPORT {path}: {reason}",
-     .explanation = "The --json file could not be written; the printed report is complete.",
+     .explanation = "The --json file could not be written; the printed report is complete. "
+                    "The job ends with condition code 8 at least, since what asked for the "
+                    "file will not find it.",
      .action = "Check the path and permissions."},
     {.id = "PAS520I",
      .text = "{time} SYSTEM {system}: {count} SWAP JOB(S) RUNNING",

@@ -233,6 +233,19 @@ void Reporter::Line(std::string_view text) {
   WriteLocked(text);
 }
 
+void Reporter::FormattedMessage(std::string_view line) {
+  const MessageDef* m = line.size() >= 7 ? FindMessage(line.substr(0, 7)) : nullptr;
+  if (m == nullptr) {
+    Line(line);
+    return;
+  }
+  const int cc = CcForSeverity(m->severity());
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteLocked(journal_ ? JournalPrefix(m->severity()) + std::string(line) : std::string(line));
+  messages_.emplace_back(line);
+  if (cc > highest_cc_) highest_cc_ = cc;
+}
+
 void Reporter::Volume(const VolumeStats& v) {
   std::string block = FormatOperationStatistics(v);
   std::lock_guard<std::mutex> lock(mu_);

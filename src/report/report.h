@@ -108,6 +108,11 @@ class Reporter {
   std::string Message(std::string_view id, std::initializer_list<Arg> args);
   // Prints a line that is not a catalogue message (statement echo, blank).
   void Line(std::string_view text);
+  // A catalogue message formatted elsewhere (this system's part in a swap
+  // says PAS234I, PAS237I through a callback): printed, recorded for the
+  // JSON report and raising the condition code as Message does. A line
+  // that does not start with a catalogued ID is printed as Line does.
+  void FormattedMessage(std::string_view line);
   // Prints the volume's statistics block, records it for the JSON report
   // and raises the condition code to the volume's.
   void Volume(const VolumeStats& v);

@@ -400,7 +400,33 @@ TEST(RunCommand, GoodDeckFromFileEchoesAndSucceeds) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("PAS SUCCESSFULLY COMPLETED"), std::string::npos);
-  EXPECT_NE(ReadFile(dir / "r.json").find("\"function\": \"SWAP\""), std::string::npos);
+  const std::string json = ReadFile(dir / "r.json");
+  EXPECT_NE(json.find("\"function\": \"SWAP\""), std::string::npos);
+  // This system's own part in the swap is in the JSON report too.
+  EXPECT_NE(json.find("PAS234I SYSA"), std::string::npos) << json;
+  EXPECT_NE(json.find("PAS237I SYSA SWAPPED UNIT=1887 TO B887"), std::string::npos) << json;
+  auto h = ReadHistory(dir / "state");
+  ASSERT_OK(h);
+  ASSERT_EQ(h->records.size(), 1u);
+  EXPECT_EQ(h->records[0].exit_condition_code, 0);
+}
+
+TEST(RunCommand, UnwritableJsonReportIsAnErrorOfTheJob) {
+  ScratchDir dir;
+  std::string config = SeedSystem(dir);
+  auto r = pas::testing::Run({PAS_BINARY, "run", "--config", config, "--json", dir / "no/such/dir/r.json"},
+                             "SIMSWAP TYPE=FULL\nMOUNT VOL=VM1887,SWAPUNIT=B887\n",
+                             {"PAS_STATE_DIR=" + (dir / "state"), "PAS_RUNTIME_DIR=" + (dir / "run")});
+  EXPECT_EQ(r.exit_code, 8) << r.out << r.err;
+  EXPECT_NE(r.out.find("PAS504E CANNOT WRITE JSON REPORT " + dir / "no/such/dir/r.json"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("HIGHEST CONDITION CODE 8"), std::string::npos) << r.out;
+  // The history holds what the job exited with.
+  auto h = ReadHistory(dir / "state");
+  ASSERT_OK(h);
+  ASSERT_EQ(h->records.size(), 1u);
+  EXPECT_EQ(h->records[0].condition_code, 0);
+  EXPECT_EQ(h->records[0].exit_condition_code, 8);
 }
 
 TEST(RunCommand, DeckWithoutConfigurationCannotRun) {
@@ -475,6 +501,8 @@ TEST(RunCommand, SimSwapResolvesMountsAgainstTheConfiguration) {
   EXPECT_EQ(h->records[0].status, "SIMULATED");
   EXPECT_EQ(h->records[0].target_unit, "B887");
   EXPECT_EQ(h->records[1].status, "FAILED");
+  EXPECT_EQ(h->records[0].exit_condition_code, 8);
+  EXPECT_EQ(h->records[1].exit_condition_code, 8);
   EXPECT_NE(ReadFile(dir / "r.json").find("\"condition_code\": 8"), std::string::npos);
 }
 
