@@ -332,7 +332,7 @@ bool System::SlotAlive(int slot) const {
 }
 
 Result<int> System::ClaimSlot(int* lock_fd) {
-  int fd = ::open(table_path_.c_str(), O_RDWR | O_CLOEXEC);
+  int fd = ::open(table_path_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return Status::FromErrno("PAS190E unit table " + table_path_);
   for (int i = 0; i < kMaxSlots; ++i) {
     if (TryLockByte(fd, kLockBase + i, LockKind::kExclusive).ok()) {

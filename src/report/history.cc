@@ -252,10 +252,24 @@ Status AppendHistory(const std::string& state_dir, const HistoryRecord& rec) {
 Result<HistoryContents> ReadHistory(const std::string& state_dir) {
   const std::string path = state_dir + "/" + kHistoryFileName;
   HistoryContents out;
-  FILE* f = std::fopen(path.c_str(), "re");
-  if (f == nullptr) {
+  // What another user planted is not our history: the directory and the
+  // file pass the control-file checks before a line is believed.
+  struct stat dst {};
+  if (::lstat(state_dir.c_str(), &dst) != 0) {
     if (errno == ENOENT) return out;
-    return Status::FromErrno("open " + path);
+    return Status::FromErrno("state directory " + state_dir);
+  }
+  PAS_RETURN_IF_ERROR(CheckControlDirectory(state_dir));
+  auto fd = OpenControlFile(path, ControlFileOptions{.create = false, .writable = false});
+  if (!fd.ok()) {
+    if (fd.status().IsNotFound()) return out;
+    return fd.status();
+  }
+  FILE* f = ::fdopen(*fd, "r");
+  if (f == nullptr) {
+    Status s = Status::FromErrno("open " + path);
+    ::close(*fd);
+    return s;
   }
   std::string line;
   int c;

@@ -98,5 +98,92 @@ TEST_F(ControlFileTest, DirectoryOfAnotherUserIsRefused) {
   EXPECT_OK(CheckControlDirectory(dir_.path()));  // root's, sticky
 }
 
+// The runtime directory, the unit table in it and the state directory, as
+// the real `pas` process meets them: planted by nobody, each is refused
+// with its message and a non-zero condition code, and nothing is written
+// through it.
+class PlantedDirectoryTest : public ControlFileTest {
+ protected:
+  void SetUp() override {
+    ControlFileTest::SetUp();
+    ASSERT_EQ(::mkdir((dir_ / "vols").c_str(), 0755), 0);
+    auto init = testing::Run({PAS_BINARY, "volume", "init", dir_ / "vols/src.ckd", "--model", "3390-1",
+                              "--volser", "VOL001", "--cylinders", "5", "--vtoc"});
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+    auto tgt = testing::Run({PAS_BINARY, "volume", "init", dir_ / "vols/tgt.ckd", "--model", "3390-1",
+                             "--volser", "NEW001", "--cylinders", "5"});
+    ASSERT_EQ(tgt.exit_code, 0) << tgt.out << tgt.err;
+    WriteFile(dir_ / "vols/sys.cnf", "LPARNAME SYSA\n1887 3390 src.ckd\nB887 3390 tgt.ckd\nOFFLINE B887\n");
+    before_ = ReadFile(dir_ / "vols/src.ckd");
+  }
+  testing::ProcessResult Display(const std::string& runtime, const std::string& state) {
+    return testing::Run({PAS_BINARY, "display", "--config", dir_ / "vols/sys.cnf"}, "",
+                        {"PAS_RUNTIME_DIR=" + runtime, "PAS_STATE_DIR=" + state});
+  }
+  void ExpectUntouched() {
+    EXPECT_EQ(ReadFile(dir_ / "victim"), "");
+    EXPECT_TRUE(ReadFile(dir_ / "vols/src.ckd") == before_) << "the image changed";
+  }
+  std::string before_;
+};
+
+TEST_F(PlantedDirectoryTest, RuntimeDirectoryPlantedAsASymlinkIsRefused) {
+  ASSERT_EQ(::mkdir((dir_ / "elsewhere").c_str(), 0700), 0);
+  AsNobody({"ln", "-s", dir_ / "elsewhere", dir_ / "run"});
+  auto r = Display(dir_ / "run", dir_ / "state");
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("PAS285E"), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find(dir_ / "run"), std::string::npos) << r.out << r.err;
+  EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere")) << "a unit table was created through the symlink";
+  ExpectUntouched();
+}
+
+TEST_F(PlantedDirectoryTest, RuntimeDirectoryOfAnotherUserIsRefused) {
+  AsNobody({"mkdir", "-m", "0777", dir_ / "run"});
+  auto r = Display(dir_ / "run", dir_ / "state");
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("PAS285E"), std::string::npos) << r.out << r.err;
+  EXPECT_TRUE(fs::is_empty(dir_ / "run")) << "a unit table was created in nobody's directory";
+  ExpectUntouched();
+}
+
+TEST_F(PlantedDirectoryTest, UnitTablePlantedInASharedRuntimeDirectoryIsRefused) {
+  // A shared, sticky runtime directory (as /tmp is): nobody plants the
+  // system's unit table as a symlink to a file of root's, then as a file
+  // of their own.
+  ASSERT_EQ(::mkdir((dir_ / "run").c_str(), 01777), 0);
+  ASSERT_EQ(::chmod((dir_ / "run").c_str(), 01777), 0);
+  AsNobody({"ln", "-s", dir_ / "victim", dir_ / "run/SYSA.units"});
+  auto r = Display(dir_ / "run", dir_ / "state");
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("PAS190E"), std::string::npos) << r.out << r.err;
+  ExpectUntouched();
+  AsNobody({"rm", dir_ / "run/SYSA.units"});
+  AsNobody({"sh", "-c", "umask 022 && : > " + dir_ / "run/SYSA.units"});
+  auto o = Display(dir_ / "run", dir_ / "state");
+  EXPECT_NE(o.exit_code, 0) << o.out << o.err;
+  EXPECT_NE((o.out + o.err).find("PAS285E"), std::string::npos) << o.out << o.err;
+  EXPECT_EQ(fs::file_size(dir_ / "run/SYSA.units"), 0u) << "nobody's unit table was written";
+  ExpectUntouched();
+}
+
+TEST_F(PlantedDirectoryTest, StateDirectoryPlantedAsASymlinkGetsNoHistory) {
+  ASSERT_EQ(::mkdir((dir_ / "elsewhere").c_str(), 0700), 0);
+  AsNobody({"ln", "-s", dir_ / "elsewhere", dir_ / "state"});
+  auto r = testing::Run({PAS_BINARY, "run", "--config", dir_ / "vols/sys.cnf"},
+                        "SIMSWAP TYPE=FULL\nMOUNT VOL=VOL001,SWAPUNIT=B887\n",
+                        {"PAS_RUNTIME_DIR=" + (dir_ / "run"), "PAS_STATE_DIR=" + (dir_ / "state")});
+  // The simulation itself completes; the history cannot be kept (PAS503W).
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.out.find("PAS265I"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PAS503W"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PAS285E"), std::string::npos) << r.out;
+  auto h = testing::Run({PAS_BINARY, "history"}, "", {"PAS_STATE_DIR=" + (dir_ / "state")});
+  EXPECT_NE(h.exit_code, 0) << h.out << h.err;
+  EXPECT_NE((h.out + h.err).find("PAS285E"), std::string::npos) << h.out << h.err;
+  EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere")) << "history written through the symlink";
+  ExpectUntouched();
+}
+
 }  // namespace
 }  // namespace pas
