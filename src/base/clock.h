@@ -53,6 +53,15 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// Wall-clock microseconds since the Unix epoch: for times that other
+// processes and machines compare (participant blocks, status files), never
+// for measuring an interval (Clock::NowMicros is monotonic).
+inline int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 inline Clock* Clock::Real() {
   static RealClock clock;
   return &clock;

@@ -15,6 +15,8 @@
 #include <random>
 #include <thread>
 
+#include "base/clock.h"
+#include "base/format.h"
 #include "base/fault_point.h"
 #include "base/log.h"
 #include "ckd/image.h"
@@ -37,18 +39,6 @@ namespace {
 using coord::JobState;
 using coord::ParticipantState;
 using host::FormatDevnum;
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 std::string TypeName(uint16_t t) { return FormatDevnum(t); }
 
@@ -798,7 +788,7 @@ class VolumeJob {
     double secs = std::max(1e-6, Since(t));
     copy_rate_mbps_ = static_cast<double>(copy_.bytes_read - before.bytes_read) / 1e6 / secs;
     rep_.Message("PAS231I", {{"volser", st_.volser}, {"tracks", report::FormatThousands(n)},
-                             {"seconds", Fixed(secs, 2)}, {"rate", Fixed(copy_rate_mbps_, 1)}});
+                             {"seconds", FormatFixed(secs, 2)}, {"rate", FormatFixed(copy_rate_mbps_, 1)}});
     phases_.copy = Since(t);
     FaultPoint("job.copy");
     return true;
@@ -858,7 +848,7 @@ class VolumeJob {
       if (!halved || running_out) {
         if (copy_us <= kFinalCopyBudgetUs) {
           if (!halved) {
-            why = "SET STOPPED SHRINKING; ITS COPY TAKES " + Fixed(copy_us / 1000.0, 1) + " MS";
+            why = "SET STOPPED SHRINKING; ITS COPY TAKES " + FormatFixed(copy_us / 1000.0, 1) + " MS";
             break;
           }
         } else {
@@ -874,7 +864,7 @@ class VolumeJob {
             header_.pace_us = next;  // written with the next handover request
             st_.pace_us = std::max(st_.pace_us, next);
             rep_.Message("PAS238W", {{"volser", st_.volser}, {"pass", std::to_string(st_.passes)},
-                                     {"tracks", report::FormatThousands(n)}, {"pace_ms", Fixed(next / 1000.0, 2)}});
+                                     {"tracks", report::FormatThousands(n)}, {"pace_ms", FormatFixed(next / 1000.0, 2)}});
           }
         }
       }
@@ -893,7 +883,7 @@ class VolumeJob {
     rep_.Message("PAS247I", {{"volser", st_.volser}, {"passes", std::to_string(st_.passes)},
                              {"reason", recopy_end_},
                              {"paced", header_.pace_us == 0 ? std::string("NOT PACED")
-                                                            : "PACED " + Fixed(header_.pace_us / 1000.0, 2) +
+                                                            : "PACED " + FormatFixed(header_.pace_us / 1000.0, 2) +
                                                                   " MS PER WRITE"}});
   }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "base/clock.h"
 #include "base/fault_point.h"
 #include "base/log.h"
 #include "coord/area.h"
@@ -17,12 +18,6 @@
 
 namespace pas::engine {
 namespace {
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Ms(int64_t us) {
   char buf[32];

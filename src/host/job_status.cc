@@ -12,22 +12,13 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "base/clock.h"
+#include "base/format.h"
+
 namespace pas::host {
 namespace {
 
 constexpr const char* kMagic = "PASJOBSTATUS 1";
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 // A word of the status file: no blanks, never empty.
 std::string Word(const std::string& s) {
@@ -68,8 +59,8 @@ std::string FormatJobStatus(const JobStatus& s) {
   for (const JobVolumeStatus& v : s.volumes) {
     out += "volume " + Word(v.volser) + " " + Word(v.source_unit) + " " + Word(v.target_unit) + " " +
            Word(v.phase) + " " + std::to_string(v.pass) + " " + std::to_string(v.tracks_done) + " " +
-           std::to_string(v.tracks_total) + " " + std::to_string(v.dirty_tracks) + " " + Fixed(v.percent, 1) +
-           " " + Fixed(v.rate_mbps, 1) + " " + Fixed(v.eta_seconds < 0 ? -1.0 : v.eta_seconds, 0) + "\n";
+           std::to_string(v.tracks_total) + " " + std::to_string(v.dirty_tracks) + " " + FormatFixed(v.percent, 1) +
+           " " + FormatFixed(v.rate_mbps, 1) + " " + FormatFixed(v.eta_seconds < 0 ? -1.0 : v.eta_seconds, 0) + "\n";
   }
   out += "end\n";
   return out;

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "ckd/image.h"
 #include "coord/area.h"
@@ -21,12 +22,6 @@ namespace pas::monitor {
 namespace {
 
 using host::FormatDevnum;
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Participation {
   std::thread thread;

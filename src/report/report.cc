@@ -1,5 +1,7 @@
 #include "report/report.h"
 
+#include "base/format.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,12 +13,7 @@
 namespace pas::report {
 namespace {
 
-std::string Fixed(double v, int decimals) {
-  if (!std::isfinite(v)) v = 0;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+std::string Fixed(double v, int decimals) { return FormatFixed(v, decimals); }
 
 std::string JsonNumber(double v) {
   if (!std::isfinite(v)) return "0";
