@@ -121,7 +121,11 @@ void ProgressReporter::Notify(std::vector<VolumeSnapshot> volumes, bool changed)
 
 void ProgressReporter::SetListener(Listener listener) { listener_ = std::move(listener); }
 
-void ProgressReporter::Update(const VolumeProgress& p) {
+void ProgressReporter::Update(const VolumeProgress& p) { Record(p, /*line_due=*/true); }
+
+void ProgressReporter::Phase(const VolumeProgress& p) { Record(p, /*line_due=*/false); }
+
+void ProgressReporter::Record(const VolumeProgress& p, bool line_due) {
   std::vector<VolumeSnapshot> snapshot;
   bool changed = false;
   {
@@ -134,28 +138,14 @@ void ProgressReporter::Update(const VolumeProgress& p) {
       // nothing printed
     } else if (mode_ == Mode::kLive) {
       RedrawLocked(now);
-    } else if (s->last_print_micros < 0 || now - s->last_print_micros >= interval_micros_ ||
-               p.pass != s->last_printed_pass) {
+    } else if (line_due && (s->last_print_micros < 0 || now - s->last_print_micros >= interval_micros_ ||
+                            p.pass != s->last_printed_pass)) {
       s->last_print_micros = now;
       s->last_printed_pass = p.pass;
       std::string line = DescribeLocked(p, *s, now) + "\n";
       std::fwrite(line.data(), 1, line.size(), out_);
       std::fflush(out_);
     }
-  }
-  Notify(std::move(snapshot), changed);
-}
-
-void ProgressReporter::Phase(const VolumeProgress& p) {
-  std::vector<VolumeSnapshot> snapshot;
-  bool changed = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    int64_t now = clock_->NowMicros();
-    State* s = nullptr;
-    changed = RecordLocked(p, now, &s);
-    if (listener_) snapshot = SnapshotLocked(now);
-    if (mode_ == Mode::kLive && out_ != nullptr) RedrawLocked(now);
   }
   Notify(std::move(snapshot), changed);
 }

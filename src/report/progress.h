@@ -97,6 +97,9 @@ class ProgressReporter {
   bool RecordLocked(const VolumeProgress& p, int64_t now, State** state);
   std::vector<VolumeSnapshot> SnapshotLocked(int64_t now) const;
   void Notify(std::vector<VolumeSnapshot> volumes, bool changed);
+  // Update (line_due: a PAS250I line when the interval passed or the pass
+  // changed) and Phase (no line) both record, redraw live and notify.
+  void Record(const VolumeProgress& p, bool line_due);
 
   FILE* out_;
   Mode mode_;
