@@ -51,10 +51,15 @@ int WorkloadRun(int argc, char** argv) {
       "writes per writer (0: until the duration ends)")(
       "rate", po::value(&o.rate)->default_value(0), "writes/s per writer (0: unpaced)")(
       "journal", po::value(&o.journal)->required(), "journal base name (writer G: FILE.wG)")(
-      "system-index", po::value(&o.system_index)->default_value(0),
-      "index I of this system among the systems writing the volume")(
-      "systems", po::value(&o.systems)->default_value(1), "number M of systems writing")(
-      "tracks", po::value(&tracks), "area FIRST-LAST (relative tracks)")(
+      "system-index", po::value<uint32_t>(),
+      "index I of this system among the systems writing the volume (default: a free share is "
+      "claimed on the volume)")(
+      "systems", po::value(&o.systems)->default_value(0),
+      "number M of systems writing (0: the systems that have the volume online)")(
+      "tracks", po::value(&tracks),
+      "area FIRST-LAST (relative tracks; inside PAS.WORKLOAD on a volume with a VTOC)")(
+      "allocate", po::value(&o.allocate_tracks)->default_value(0),
+      "tracks of PAS.WORKLOAD when it must be allocated (0: up to 150, the largest free extent)")(
       "seed", po::value(&o.seed)->default_value(0), "random seed (0: from the clock)")(
       "config", po::value(&config_path), "system configuration (default $PAS_CONFIG)");
   po::variables_map vm;
@@ -66,6 +71,7 @@ int WorkloadRun(int argc, char** argv) {
     return 12;
   }
   o.devnum = *devnum;
+  if (vm.count("system-index")) o.system_index = vm["system-index"].as<uint32_t>();
   if (!tracks.empty()) {
     unsigned a = 0, b = 0;
     char extra = 0;
@@ -84,15 +90,29 @@ int WorkloadRun(int argc, char** argv) {
   }
   auto plan = workload::PlanWorkload(*config, o);
   if (!plan.ok()) {
-    std::fprintf(stderr, "PAS172E UNIT=%s: %s\n", unit.c_str(), plan.status().message().c_str());
+    // PAS761E (no room for PAS.WORKLOAD) and PAS762E (shares overlap)
+    // carry their ID at the start of the text.
+    const std::string& m = plan.status().message();
+    if (m.rfind("PAS761E ", 0) == 0 || m.rfind("PAS762E ", 0) == 0) {
+      std::fprintf(stderr, "%.8sUNIT=%s: %s\n", m.c_str(), unit.c_str(), m.c_str() + 8);
+    } else {
+      std::fprintf(stderr, "PAS172E UNIT=%s: %s\n", unit.c_str(), m.c_str());
+    }
     return 12;
   }
+  if (plan->choice.allocated) {
+    std::printf("PAS760I DATA SET %s ALLOCATED ON VOL=%s: TRACKS %u-%u (%u TRACKS)\n",
+                workload::kWorkloadDataSet,
+                plan->volser.empty() ? "*NONE*" : plan->volser.c_str(), plan->choice.first_track,
+                plan->choice.first_track + plan->choice.tracks - 1, plan->choice.tracks);
+  }
   std::printf(
-      "PAS179I WORKLOAD ON UNIT=%s VOL=%s SYSTEM=%s: %u WRITERS (GLOBAL %u-%u OF %u), "
-      "AREA %s TRACKS %s, JOURNAL %s.wN\n",
+      "PAS179I WORKLOAD ON UNIT=%s VOL=%s SYSTEM=%s: %u WRITERS (GLOBAL %u-%u OF %u, "
+      "SHARE %u OF %u), AREA %s TRACKS %s, JOURNAL %s.wN\n",
       host::FormatDevnum(o.devnum).c_str(), plan->volser.empty() ? "*NONE*" : plan->volser.c_str(),
       plan->system.c_str(), o.writers, plan->first_writer, plan->first_writer + o.writers - 1,
-      plan->total_writers, plan->area.source.c_str(), plan->area.ToString().c_str(),
+      plan->total_writers, plan->system_index, plan->systems, plan->area.source.c_str(),
+      plan->area.ToString().c_str(),
       o.journal.c_str());
   std::fflush(stdout);
   auto result = workload::RunWorkload(*config, o, *plan);
@@ -168,20 +188,32 @@ int WorkloadVerify(int argc, char** argv) {
   }
   const auto& g = image->geometry();
   size_t listed = 0;
-  uint32_t lost = 0, torn = 0;
+  uint32_t lost = 0, torn = 0, overwritten = 0;
   for (const auto& p : r.problems) {
-    (p.kind == workload::VerifyProblem::Kind::kLost ? lost : torn)++;
+    using Kind = workload::VerifyProblem::Kind;
+    const char* id = "PAS177E";
+    const char* what = "TORN";
+    if (p.kind == Kind::kLost) {
+      ++lost;
+      id = "PAS176E";
+      what = "LOST WRITE";
+    } else if (p.kind == Kind::kOverwritten) {
+      ++overwritten;
+      id = "PAS763E";
+      what = "OVERWRITTEN BY ANOTHER WRITER";
+    } else {
+      ++torn;
+    }
     if (listed++ >= max_list) continue;
     const auto a = ckd::TrackAddress(g, p.track);
-    std::printf("%s TRACK %u (CC %u HH %u): %s: WRITER %u SEQ %" PRIu64 " (%s:%d): %s\n",
-                p.kind == workload::VerifyProblem::Kind::kLost ? "PAS176E" : "PAS177E", p.track,
-                a.cyl, a.head, p.kind == workload::VerifyProblem::Kind::kLost ? "LOST WRITE" : "TORN",
-                p.expected.writer, p.expected.seq, p.expected.file.c_str(), p.expected.line,
-                p.detail.c_str());
+    std::printf("%s TRACK %u (CC %u HH %u): %s: WRITER %u SEQ %" PRIu64 " (%s:%d): %s\n", id,
+                p.track, a.cyl, a.head, what, p.expected.writer, p.expected.seq,
+                p.expected.file.c_str(), p.expected.line, p.detail.c_str());
   }
   if (listed > max_list) std::printf("... AND %zu MORE\n", listed - max_list);
-  std::printf("PAS178E VERIFY OF %s FAILED: %u LOST, %u TORN OF %u TRACKS CHECKED\n",
-              image_path.c_str(), lost, torn, r.tracks_checked);
+  std::printf("PAS178E VERIFY OF %s FAILED: %u LOST, %u TORN, %u OVERWRITTEN BY ANOTHER WRITER OF %u "
+              "TRACKS CHECKED\n",
+              image_path.c_str(), lost, torn, overwritten, r.tracks_checked);
   return 1;
 }
 

@@ -258,14 +258,17 @@ constexpr MessageDef kMessages[] = {
                     "(checksum wrong, or a record no journal knows).",
      .action = "Report it with the image and the journals."},
     {.id = "PAS178E",
-     .text = "VERIFY OF {image} FAILED: {lost} LOST, {torn} TORN OF {tracks} TRACKS CHECKED",
+     .text = "VERIFY OF {image} FAILED: {lost} LOST, {torn} TORN, {overwritten} OVERWRITTEN BY "
+             "ANOTHER WRITER OF {tracks} TRACKS CHECKED",
      .explanation = "Summary of a failed verification; the problems are listed before it. "
                     "Exit status 1.",
-     .action = "See PAS176E and PAS177E."},
+     .action = "See PAS176E, PAS177E and PAS763E."},
     {.id = "PAS179I",
      .text = "WORKLOAD ON UNIT={unit} VOL={volser} SYSTEM={system}: {writers} WRITERS "
              "({detail})",
-     .explanation = "`pas workload run` started its writer processes on the unit.",
+     .explanation = "`pas workload run` started its writer processes on the unit. The detail "
+                    "names the global writer ids, the share this system holds (claimed on the "
+                    "volume unless --system-index was given), the area and the journal.",
      .action = "None."},
     {.id = "PAS180I",
      .text = "WORKLOAD ENDED ON UNIT={unit}: WRITES={writes} ELAPSED={elapsed} "
@@ -1008,6 +1011,43 @@ constexpr MessageDef kMessages[] = {
                     "every track of the range holds what it held after the guest's write number "
                     "{writes}, which the guest had started.",
      .action = "None."},
+    // PAS760-769: the workload and the VTOC.
+    {.id = "PAS760I",
+     .text = "DATA SET PAS.WORKLOAD ALLOCATED ON VOL={volser}: TRACKS {first}-{last} ({tracks} "
+             "TRACKS)",
+     .explanation = "`pas workload run` found a VTOC on the volume without the workload's own "
+                    "data set and allocated it in free space through the VTOC (a Format-1 "
+                    "DSCB, the free space updated), with --allocate tracks or up to 150. The "
+                    "workload writes only inside it.",
+     .action = "None. Delete the data set with the system's own tools when it is no longer "
+               "wanted."},
+    {.id = "PAS761E",
+     .text = "UNIT={unit}: NO ROOM FOR DATA SET PAS.WORKLOAD: {reason}",
+     .explanation = "The volume has a VTOC that lists no PAS.WORKLOAD and has no free extent "
+                    "large enough for it (--allocate tracks, or one track per writer of every "
+                    "system), or its VTOC has no free DSCB. The workload never writes over "
+                    "another data set, so it did not start. Nothing was written. Exit status "
+                    "12.",
+     .action = "Allocate PAS.WORKLOAD yourself, free space on the volume, or give a smaller "
+               "--allocate or fewer --writers."},
+    {.id = "PAS762E",
+     .text = "UNIT={unit}: WORKLOAD SHARE OVERLAPS A RUNNING WORKLOAD: {reason}",
+     .explanation = "Another `pas workload run` (of this or another system) is running on the "
+                    "volume with a share that this run's would overlap: it divides the same "
+                    "tracks differently (another --systems or --writers), it holds the "
+                    "--system-index given, or every share is taken. The run was refused "
+                    "before any writer started; nothing was written. Exit status 12.",
+     .action = "Give every system writing the volume the same --systems (the number of "
+               "systems writing) and --writers, and let each claim its share (no "
+               "--system-index), or wait for the running workload to end."},
+    {.id = "PAS763E",
+     .text = "TRACK {track}: OVERWRITTEN BY ANOTHER WRITER: {detail}",
+     .explanation = "`pas workload verify`: the track holds an intact write that is newer than "
+                    "the journal's last write of it but was made by another writer or system "
+                    "whose journal was not given: another workload wrote over this one's "
+                    "track. This is not a lost write.",
+     .action = "Give the other workload's journals too, or keep workloads that share a volume "
+               "on disjoint shares (doc/workload.md, \"Shares\")."},
     {.id = "PAS999S",
      .text = "UNDEFINED MESSAGE {id}",
      .explanation = "pas tried to issue a message that is not in its catalogue: a defect.",

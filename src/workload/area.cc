@@ -62,13 +62,21 @@ Result<TrackArea> ResolveArea(const ckd::CkdImage& image,
                                      std::to_string(vtoc_tracks->first) + "-" +
                                      std::to_string(vtoc_tracks->second) + ")");
     }
-    area.ranges.emplace_back(a, b);
-    area.source = "--tracks";
-    return area;
+    if (!vtoc.present) {
+      area.ranges.emplace_back(a, b);
+      area.source = "--tracks";
+      return area;
+    }
   }
-  for (const auto& ds : vtoc.datasets) {
-    if (ds.name != kWorkloadDataSet) continue;
-    for (const auto& e : ds.extents) {
+  if (vtoc.present) {
+    const ckd::DataSet* own = nullptr;
+    for (const auto& ds : vtoc.datasets) {
+      if (ds.name == kWorkloadDataSet) own = &ds;
+    }
+    if (own == nullptr) {
+      return Status::NotFound(std::string("the VTOC lists no data set ") + kWorkloadDataSet);
+    }
+    for (const auto& e : own->extents) {
       uint32_t a = ckd::RelativeTrack(g, e.begin), b = ckd::RelativeTrack(g, e.end);
       if (a <= b && b < image.tracks()) area.ranges.emplace_back(a, b);
     }
@@ -79,6 +87,22 @@ Result<TrackArea> ResolveArea(const ckd::CkdImage& image,
     if (area.size() == 0) {
       return Status::InvalidArgument(std::string("data set ") + kWorkloadDataSet +
                                      " has no usable tracks");
+    }
+    if (tracks) {
+      // Narrowed to --tracks, which must lie inside the data set.
+      TrackArea narrowed;
+      for (auto [a, b] : area.ranges) {
+        const uint32_t lo = std::max(a, tracks->first), hi = std::min(b, tracks->second);
+        if (lo <= hi) narrowed.ranges.emplace_back(lo, hi);
+      }
+      if (narrowed.size() != tracks->second - tracks->first + 1) {
+        return Status::InvalidArgument(
+            "--tracks " + std::to_string(tracks->first) + "-" + std::to_string(tracks->second) +
+            " is not inside data set " + kWorkloadDataSet + " (tracks " + area.ToString() +
+            "): on a volume with a VTOC the workload writes only its own data set");
+      }
+      narrowed.source = std::string("--tracks in data set ") + kWorkloadDataSet;
+      return narrowed;
     }
     return area;
   }

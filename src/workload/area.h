@@ -1,8 +1,9 @@
 // The workload area of a volume and which of its tracks each writer owns.
 //
-// The area is the tracks of a data set named PAS.WORKLOAD when the volume's
-// VTOC lists one, else cylinder 1 to the end (never track 0 or the VTOC's
-// extent), or tracks the operator names with --tracks FIRST-LAST. With M
+// On a volume with a VTOC the area is the tracks of the data set
+// PAS.WORKLOAD (never another data set's; workload/dataset.h allocates it),
+// or the tracks named with --tracks FIRST-LAST inside it; on a volume
+// without a VTOC cylinder 1 to the end, or --tracks (never track 0). With M
 // systems of N writers each, global writer g = I*N + w (I the system index)
 // owns exactly the area tracks t with t % (M*N) == g, so writers never
 // write the same track, also across systems sharing the volume.
@@ -24,14 +25,15 @@ inline constexpr const char* kWorkloadDataSet = "PAS.WORKLOAD";
 
 struct TrackArea {
   std::vector<std::pair<uint32_t, uint32_t>> ranges;  // inclusive, ascending
-  std::string source;  // "data set PAS.WORKLOAD", "cylinder 1 to the end", "--tracks"
+  std::string source;  // "data set PAS.WORKLOAD", "cylinder 1 to the end", "--tracks", ...
   uint32_t size() const;
   std::string ToString() const;  // "15-449" or "15-29,45-59"
 };
 
-// The area of `image`: the explicit `tracks` range if given (must lie in
-// the image and avoid track 0 and the VTOC: InvalidArgument otherwise),
-// else the default above. Corruption/IoError from reading the VTOC.
+// The area of `image` as above. `tracks` must lie in the image, avoid
+// track 0 and the VTOC, and on a volume with a VTOC lie inside
+// PAS.WORKLOAD (InvalidArgument otherwise). NotFound when the volume has a
+// VTOC that lists no PAS.WORKLOAD. Corruption/IoError from reading the VTOC.
 Result<TrackArea> ResolveArea(const ckd::CkdImage& image,
                               std::optional<std::pair<uint32_t, uint32_t>> tracks);
 

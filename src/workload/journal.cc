@@ -151,6 +151,8 @@ Result<JournalContents> ReadJournal(const std::string& path) {
       if (line.rfind(kHeaderTag, 0) == 0) c.headers.push_back(ParseHeader(line));
       continue;
     }
+    // The system of an entry: that of the last header before it.
+    const uint32_t system_hash = c.headers.empty() ? 0 : c.headers.back().system_hash;
     std::istringstream fields(line);
     std::string t, w, s, k, extra;
     fields >> t >> w >> s >> k;
@@ -166,6 +168,7 @@ Result<JournalContents> ReadJournal(const std::string& path) {
                                      .writer = static_cast<uint32_t>(writer),
                                      .seq = seq,
                                      .checksum = static_cast<uint32_t>(sum),
+                                     .system_hash = system_hash,
                                      .file = path,
                                      .line = line_no});
   }

@@ -33,6 +33,7 @@ struct JournalEntry {
   uint32_t writer = 0;
   uint64_t seq = 0;
   uint32_t checksum = 0;  // the track checksum (workload/record.h)
+  uint32_t system_hash = 0;  // of the journal's header before the line (0: none)
   // Where it came from, for messages.
   std::string file;
   int line = 0;

@@ -18,6 +18,7 @@
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "host/host_io.h"
+#include "host/online_registry.h"
 #include "host/unit_table.h"
 #include "workload/journal.h"
 #include "workload/record.h"
@@ -172,7 +173,7 @@ Result<RunPlan> PlanWorkload(const host::SystemConfig& config, const RunOptions&
   if (o.writers == 0 || o.writers > 256) {
     return Status::InvalidArgument("--writers must be 1-256");
   }
-  if (o.systems == 0 || o.system_index >= o.systems) {
+  if (o.systems > 256 || (o.system_index && *o.system_index >= std::max(o.systems, 1u))) {
     return Status::InvalidArgument("--system-index must be below --systems");
   }
   if (o.journal.empty()) return Status::InvalidArgument("--journal is required");
@@ -191,20 +192,54 @@ Result<RunPlan> PlanWorkload(const host::SystemConfig& config, const RunOptions&
     return Status::Busy("unit " + host::FormatDevnum(o.devnum) + " is offline on system " +
                         config.name);
   }
-  plan.image = st.image_path.empty() ? unit->image_path : st.image_path;
-  system.reset();  // each writer attaches on its own
+  PAS_ASSIGN_OR_RETURN(host::UnitIo io, host::UnitIo::Open(*system, o.devnum));
+  plan.image = io.image_path();
+  // M: as given, else every system that has the volume online (each of
+  // them may run a workload on it), this one at least.
+  plan.systems = o.systems;
+  if (plan.systems == 0) {
+    auto online = host::ListOnlineSystems(plan.image);
+    uint32_t n = 0;
+    bool self = false;
+    if (online.ok()) {
+      for (const auto& sys : *online) {
+        ++n;
+        self |= sys.name == config.name;
+      }
+    }
+    plan.systems = std::max<uint32_t>(1, n + (self ? 0 : 1));
+  }
+  if (o.system_index && *o.system_index >= plan.systems) {
+    return Status::InvalidArgument("--system-index must be below --systems");
+  }
+  // Under the volume's claim lock: the area (allocating PAS.WORKLOAD when
+  // the VTOC lists none) and this system's share, so two systems starting
+  // at once never both allocate nor take one share.
+  PAS_ASSIGN_OR_RETURN(ClaimLock lock, ClaimLock::Acquire(plan.image));
+  PAS_ASSIGN_OR_RETURN(plan.choice,
+                       ChooseArea(io, o.tracks, o.allocate_tracks, plan.systems * o.writers));
+  plan.area = plan.choice.area;
   PAS_ASSIGN_OR_RETURN(ckd::CkdImage image, ckd::CkdImage::Open(plan.image, false));
   auto label = ckd::ReadVolumeLabel(image);
   if (label.ok()) plan.volser = label->volser;
-  PAS_ASSIGN_OR_RETURN(plan.area, ResolveArea(image, o.tracks));
-  plan.first_writer = o.system_index * o.writers;
-  plan.total_writers = o.systems * o.writers;
-  for (uint32_t w = 0; w < o.writers; ++w) {
-    if (OwnedTracks(plan.area, plan.first_writer + w, plan.total_writers).empty()) {
+  plan.total_writers = plan.systems * o.writers;
+  // Every writer must own a track, whatever share it gets.
+  for (uint32_t g = 0; g < plan.total_writers; ++g) {
+    if (OwnedTracks(plan.area, g, plan.total_writers).empty()) {
       return Status::InvalidArgument("area " + plan.area.ToString() + " is too small for " +
                                      std::to_string(plan.total_writers) + " writers");
     }
   }
+  PAS_ASSIGN_OR_RETURN(auto claim,
+                       ShareClaim::Claim(lock, ShareRequest{.system = config.name,
+                                                            .systems = plan.systems,
+                                                            .index = o.system_index,
+                                                            .writers = o.writers,
+                                                            .first_track = plan.area.ranges.front().first,
+                                                            .last_track = plan.area.ranges.back().second}));
+  plan.system_index = claim->index();
+  plan.claim = std::move(claim);
+  plan.first_writer = plan.system_index * o.writers;
   // Sequence numbers start at the wall clock in microseconds, so a later
   // run's writes compare newer than an earlier run's (a writer does far
   // fewer than one write per microsecond).

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +20,8 @@
 #include "base/status.h"
 #include "host/config.h"
 #include "workload/area.h"
+#include "workload/dataset.h"
+#include "workload/share.h"
 #include "workload/latency.h"
 
 namespace pas::workload {
@@ -30,9 +33,10 @@ struct RunOptions {
   uint64_t max_writes = 0;       // per writer; 0: until the duration ends
   double rate = 0;               // writes/s per writer; 0: as fast as possible
   std::string journal;           // base name; writer g appends to BASE.wG
-  uint32_t system_index = 0;     // I
-  uint32_t systems = 1;          // M
+  std::optional<uint32_t> system_index;  // I; absent: claimed (workload/share.h)
+  uint32_t systems = 0;          // M; 0: the systems that have the volume online
   std::optional<std::pair<uint32_t, uint32_t>> tracks;  // explicit area
+  uint32_t allocate_tracks = 0;  // size of a new PAS.WORKLOAD; 0: the default
   uint64_t seed = 0;             // 0: from the clock
 };
 
@@ -41,8 +45,12 @@ struct RunPlan {
   std::string image;    // the unit's image when the run started
   std::string volser;   // "" when unlabelled
   TrackArea area;
+  AreaChoice choice;      // how the area was found (allocated, VTOC)
+  uint32_t system_index = 0, systems = 1;  // I and M
   uint32_t first_writer = 0, total_writers = 0;
   uint64_t start_seq = 0;
+  // This run's share claim: held (its liveness lock) while the plan lives.
+  std::shared_ptr<ShareClaim> claim;
 };
 
 struct RunResult {
@@ -57,9 +65,15 @@ struct RunResult {
   std::vector<std::string> errors;   // one per failed writer ("writer 3: ...")
 };
 
-// Resolves the plan (config unit, online, image, area) without writing.
-// NotFound for an unknown unit, Busy when it is offline, InvalidArgument
-// for bad options or an area without owned tracks, errors of the image.
+// Resolves the plan: the unit (online), its image, the area (allocating
+// PAS.WORKLOAD through the VTOC when the volume has a VTOC and none) and
+// this system's share, claimed under the volume's claim lock
+// (workload/share.h). Writes nothing to the volume except that
+// allocation. NotFound for an unknown unit, Busy when it is offline or
+// (text "PAS761E ...") there is no room for PAS.WORKLOAD or (text
+// "PAS762E ...") the share would overlap a running workload's,
+// InvalidArgument for bad options or an area without owned tracks, errors
+// of the image. Blocks on the claim lock and the unit's I/O.
 Result<RunPlan> PlanWorkload(const host::SystemConfig& config, const RunOptions& options);
 
 // Runs the writers. Errors only when nothing could start (fork); writer

@@ -75,6 +75,16 @@ Result<VerifyReport> VerifyImage(const ckd::CkdImage& image,
         if (v.id.seq < e->seq) {
           problem(VerifyProblem::Kind::kLost, "image seq " + std::to_string(v.id.seq) +
                                                   " < journal seq " + std::to_string(e->seq));
+        } else if (v.id.seq > e->seq &&
+                   (v.id.writer != e->writer ||
+                    (e->system_hash != 0 && v.id.system_hash != e->system_hash))) {
+          char buf[160];
+          std::snprintf(buf, sizeof buf,
+                        "image holds seq %llu of writer %u (system hash %08x), newer than the "
+                        "journal's seq %llu of writer %u (system hash %08x)",
+                        static_cast<unsigned long long>(v.id.seq), v.id.writer, v.id.system_hash,
+                        static_cast<unsigned long long>(e->seq), e->writer, e->system_hash);
+          problem(VerifyProblem::Kind::kOverwritten, buf);
         } else if (v.id.seq > e->seq) {
           ++report.newer_on_disk;
         } else if (v.id.writer != e->writer || v.checksum != e->checksum) {

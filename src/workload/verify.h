@@ -19,6 +19,9 @@ struct VerifyProblem {
   enum class Kind {
     kLost,  // the image holds an older write (or none) than the journal's last
     kTorn,  // the track holds workload records that do not form one intact write
+    // The track holds an intact, newer write of a writer (or system) other
+    // than the journal's: another workload wrote over this one's track.
+    kOverwritten,
   };
   Kind kind = Kind::kLost;
   uint32_t track = 0;

@@ -246,6 +246,29 @@ TEST_F(VerifyTest, NewerImageThanJournalIsFine) {
   EXPECT_EQ(r->newer_on_disk, 1u);
 }
 
+TEST_F(VerifyTest, NewerWriteOfAnotherWriterIsOverwrittenNotLost) {
+  // The journal's writer 0 wrote seq 3; writer 1, whose journal is not
+  // given, wrote the track after it.
+  std::vector<JournalEntry> j{Write(21, 0, 3)};
+  Write(21, 1, 7);
+  auto r = VerifyImage(*image_, j);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].kind, VerifyProblem::Kind::kOverwritten);
+  EXPECT_NE(r->problems[0].detail.find("writer 1"), std::string::npos) << r->problems[0].detail;
+  // The same writer id of another system is another writer too.
+  std::vector<JournalEntry> k{Write(22, 0, 3)};
+  k[0].system_hash = SystemNameHash("SYSA");
+  std::vector<uint8_t> slot(G().slot_size);
+  ASSERT_OK(BuildWorkloadTrack(
+      G(), WriteId{.writer = 0, .system_hash = SystemNameHash("SYSB"), .track = 22, .seq = 8}, slot));
+  ASSERT_OK(image_->WriteTrack(22, slot));
+  auto r2 = VerifyImage(*image_, k);
+  ASSERT_OK(r2);
+  ASSERT_EQ(r2->problems.size(), 1u);
+  EXPECT_EQ(r2->problems[0].kind, VerifyProblem::Kind::kOverwritten);
+}
+
 // Builds track `track` whose first `cut` bytes are write `newer` and the
 // rest write `older` (a write(2) stopped between pages by SIGKILL).
 std::vector<uint8_t> Spliced(uint32_t track, WriteId newer, WriteId older, size_t cut) {
