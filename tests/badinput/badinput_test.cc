@@ -37,6 +37,8 @@
 #include "ckd/volume.h"
 #include "test_util.h"
 #include "workload/journal.h"
+#include "workload/share.h"
+#include <sys/wait.h>
 
 namespace pas {
 namespace {
@@ -284,6 +286,63 @@ void AsNobody(const std::vector<std::string>& argv) {
 }
 
 constexpr char kNulDeck[] = "SWAP TYPE=FULL\0\nMOUNT VOL=SRC001,SWAPUNIT=B887\n";
+
+// A workload run of unit 1887 of the world's system.
+const std::vector<std::string> kWorkloadRun = {"{pas}", "workload", "run", "--unit", "1887",
+                                               "--writes", "5", "--journal", "{D}/wj",
+                                               "--config", "{D}/system.cnf"};
+
+// Fills the free space of src.ckd with another data set, so that
+// PAS.WORKLOAD has no room.
+void FillSourceVolume(const ScratchDir& d) {
+  auto img = ckd::CkdImage::Open(d / "src.ckd", true);
+  ASSERT_OK(img);
+  auto vtoc = ckd::ReadVtoc(*img);
+  ASSERT_OK(vtoc);
+  ckd::DataSetSpec spec;
+  spec.name = "PAS.TEST.FILLER";
+  spec.tracks = vtoc->free_tracks();
+  ASSERT_OK(ckd::AddDataSet(*img, spec));
+  ASSERT_OK(img->Sync());
+}
+
+// Gives src.ckd a PAS.WORKLOAD and starts a process that holds a running
+// workload's share claim of system SYSB over it (one system of 4 writers
+// on tracks 1-149) until the scratch directory is removed: a run of SYSA
+// on the volume would overlap it. The process is a grandchild, reaped by
+// init.
+void HoldOverlappingShare(const ScratchDir& d) {
+  {
+    auto img = ckd::CkdImage::Open(d / "src.ckd", true);
+    ASSERT_OK(img);
+    ckd::DataSetSpec spec;
+    spec.name = workload::kWorkloadDataSet;
+    spec.tracks = 30;
+    ASSERT_OK(ckd::AddDataSet(*img, spec));
+    ASSERT_OK(img->Sync());
+  }
+  const std::string image = d / "src.ckd", held = d / "share.held", dir = d.path();
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::fork() != 0) ::_exit(0);
+    auto lock = workload::ClaimLock::Acquire(image);
+    if (!lock.ok()) ::_exit(1);
+    auto claim = workload::ShareClaim::Claim(
+        *lock, workload::ShareRequest{.system = "SYSB", .systems = 1, .index = std::nullopt,
+                                      .writers = 4, .first_track = 1, .last_track = 149});
+    if (!claim.ok()) ::_exit(1);
+    { auto unlock = std::move(*lock); }
+    WriteFile(held, "held\n");
+    for (int i = 0; i < 1200 && ::access(dir.c_str(), F_OK) == 0; ++i) ::usleep(50000);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  for (int i = 0; i < 200 && ::access(held.c_str(), F_OK) != 0; ++i) ::usleep(25000);
+  ASSERT_EQ(::access(held.c_str(), F_OK), 0) << "the share holder did not start";
+}
 
 std::vector<BadInput> Catalogue() {
   const std::string deck_head = "SIMSWAP TYPE=FULL\n";
@@ -665,6 +724,10 @@ std::vector<BadInput> Catalogue() {
        "PAS174E", 12},
       {"verify_image_truncated", [](const ScratchDir& d) { Truncate(d / "src.ckd", 100000); },
        kVerifySrc, "PAS174E", 12},
+      // ---- The workload and the VTOC (pas workload run) ----
+      {"workload_no_room_for_its_data_set", FillSourceVolume, kWorkloadRun, "PAS761E", 12},
+      {"workload_share_overlaps_a_running_workload", HoldOverlappingShare, kWorkloadRun,
+       "PAS762E", 12},
       {"verify_journal_missing", [](const ScratchDir& d) { fs::remove(d / "journal.w0"); },
        kVerifySrc, "PAS173E", 12},
       {"verify_journal_garbage",
