@@ -158,6 +158,10 @@ TEST_F(WorkloadVtocTest, TwoSystemsClaimDisjointSharesWithoutBeingTold) {
   ASSERT_EQ(wb->Wait(60), 0) << wb->Stdout() << wb->Stderr();
   EXPECT_FALSE(workload::ExpandJournalNames({dir_ / "jc"}).ok()) << "the refused run journaled writes";
   const std::string out = wa->Stdout() + wb->Stdout();
+  // Exactly one of them allocated PAS.WORKLOAD (under the claim lock).
+  size_t allocations = 0;
+  for (size_t p = 0; (p = out.find("PAS760I", p)) != std::string::npos; ++p) ++allocations;
+  EXPECT_EQ(allocations, 1u) << out;
   EXPECT_TRUE(Contains(out, "SHARE 0 OF 2")) << out;
   EXPECT_TRUE(Contains(out, "SHARE 1 OF 2")) << out;
   EXPECT_FALSE(DataSetTracks(vol, "PAS.WORKLOAD").empty());
