@@ -173,7 +173,8 @@ Result<RunPlan> PlanWorkload(const host::SystemConfig& config, const RunOptions&
   if (o.writers == 0 || o.writers > 256) {
     return Status::InvalidArgument("--writers must be 1-256");
   }
-  if (o.systems > 256 || (o.system_index && *o.system_index >= std::max(o.systems, 1u))) {
+  if (o.systems > 256) return Status::InvalidArgument("--systems must be 0-256");
+  if (o.system_index && o.systems && *o.system_index >= o.systems) {
     return Status::InvalidArgument("--system-index must be below --systems");
   }
   if (o.journal.empty()) return Status::InvalidArgument("--journal is required");
