@@ -118,6 +118,12 @@ Result<AreaChoice> ChooseArea(host::UnitIo& io,
     choice.area = std::move(*area);
     return choice;
   }
+  if (tracks) {
+    // --tracks narrows the data set; it never chooses where one goes.
+    return Status::InvalidArgument("--tracks needs data set " + std::string(kWorkloadDataSet) +
+                                   " on a volume with a VTOC, and the VTOC lists none (run "
+                                   "once without --tracks to allocate it)");
+  }
   // A VTOC without PAS.WORKLOAD: allocate it in free space.
   const uint32_t largest = LargestFreeRun(vtoc);
   const uint32_t want = allocate_tracks ? allocate_tracks

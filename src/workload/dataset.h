@@ -37,7 +37,8 @@ struct AreaChoice {
 // the tracks of PAS.WORKLOAD (allocated when missing: `allocate_tracks`
 // tracks, or when 0 the default above clipped to the largest free extent),
 // narrowed to `tracks` when given (which must then lie inside the data
-// set). Without a VTOC: ResolveArea's rules (cylinder 1 to the end, or
+// set; InvalidArgument, nothing allocated, when there is none yet).
+// Without a VTOC: ResolveArea's rules (cylinder 1 to the end, or
 // `tracks`). `min_tracks`: the fewest tracks the data set may have (one
 // per writer). Errors: InvalidArgument for bad `tracks`; Busy with a text
 // beginning "PAS761E" when there is no room (nothing written); the

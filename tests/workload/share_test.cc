@@ -113,6 +113,19 @@ TEST_F(ChooseAreaTest, NoRoomIsRefusedWithoutWritingAByte) {
   EXPECT_TRUE(DataSet(kWorkloadDataSet).status().IsNotFound());
 }
 
+TEST_F(ChooseAreaTest, ExplicitTracksNeverAllocateNorLeaveTheDataSet) {
+  MakeVolume(5, true);
+  const std::string before = ReadFile(image_);
+  auto none = Choose(std::make_pair(20u, 30u), 0, 1);
+  EXPECT_TRUE(none.status().IsInvalidArgument()) << none.status().ToString();
+  EXPECT_TRUE(ReadFile(image_) == before) << "the image changed";
+  ASSERT_OK(Choose(std::nullopt, 10, 1));  // PAS.WORKLOAD on tracks 5-14
+  auto inside = Choose(std::make_pair(6u, 9u), 0, 1);
+  ASSERT_OK(inside);
+  EXPECT_EQ(inside->area.ToString(), "6-9");
+  EXPECT_TRUE(Choose(std::make_pair(10u, 30u), 0, 1).status().IsInvalidArgument());
+}
+
 TEST_F(ChooseAreaTest, WithoutAVtocTheWholeVolumeFromCylinderOne) {
   MakeVolume(4, false);
   auto choice = Choose(std::nullopt, 0, 4);
