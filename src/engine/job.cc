@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1046,6 +1048,7 @@ class VolumeJob {
                               b->state == ParticipantState::kLeft || b->state == ParticipantState::kDeclined);
         if (followed || !area_->ParticipantAlive(i)) {
           done[i] = true;
+          if (!followed) every_system_followed_ = false;  // its unit table may still name the decision
           if (b) {
             blocks_.push_back(*b);
             double ms = static_cast<double>(b->longest_pause_us) / 1000.0;
@@ -1060,6 +1063,7 @@ class VolumeJob {
       }
       if (!waiting) return;
       if (o_.clock->NowMicros() > deadline) {
+        every_system_followed_ = false;
         rep_.Message("PAS246W", {{"volser", st_.volser}, {"what", "WAITING FOR EVERY SYSTEM"},
                                  {"reason", "a system did not confirm in time"}});
         return;
@@ -1077,6 +1081,7 @@ class VolumeJob {
       rep_.Message("PAS263I", {{"volser", st_.volser}, {"system", b.system}, {"ms", std::to_string(ms)}});
     }
     (void)host::ClearFreeze(source_path_);
+    RetireDecision();
     (void)WriteHeader(JobState::kDone);
     rep_.Message("PAS265I", {{"volser", st_.volser}});
     st_.status = "SIMULATED";
@@ -1095,6 +1100,7 @@ class VolumeJob {
       }
       WaitFollowed();
       (void)host::ClearFreeze(source_path_);
+      RetireDecision();
       (void)WriteHeader(JobState::kFailed);
       rep_.Message("PAS243E", {{"volser", st_.volser}, {"reason", failure_.empty() ? "FAILED" : failure_},
                                {"source", st_.source_unit}});
@@ -1144,6 +1150,10 @@ class VolumeJob {
     } else {
       (void)host::ClearFreeze(source_path_);
     }
+    // Only once the registry says where the volume is (moved, or no longer
+    // frozen): a process that opens the image from now on asks the
+    // registry, never the decision record.
+    if (swap ? cc == report::kCcOk : true) RetireDecision();
     phases_.swap = Since(t);
     (void)WriteHeader(JobState::kDone);
     st_.swap_minutes = static_cast<double>(o_.clock->NowMicros() - swap_start_us_) / 60e6;
@@ -1156,6 +1166,23 @@ class VolumeJob {
     }
     st_.condition_code = cc;
     Stats();
+  }
+
+  // Removes the decision record once nothing can need it: every system
+  // that took part confirmed, alive, that it followed the decision (its
+  // unit table no longer holds the swap context), and the registry marker
+  // says the outcome. A system that died or did not confirm may still
+  // recover from its unit table's swap context, which names the record:
+  // then it is kept (doc/swap-protocol.md, "The decision record").
+  void RetireDecision() {
+    if (!every_system_followed_) {
+      log_->info("{}: decision record {} kept: a system did not confirm that it followed", st_.volser,
+                 decision_path_);
+      return;
+    }
+    if (::unlink(decision_path_.c_str()) != 0 && errno != ENOENT) {
+      log_->warn("{}: decision record {} not removed: {}", st_.volser, decision_path_, std::strerror(errno));
+    }
   }
 
   Status Relabel() {
@@ -1202,6 +1229,7 @@ class VolumeJob {
   std::optional<coord::CoordinationArea> area_;
   coord::Header header_;
   bool announced_ = false;
+  bool every_system_followed_ = true;  // WaitFollowed: each participant confirmed alive
   std::vector<bool> active_;  // participants that joined
   std::vector<coord::ParticipantBlock> blocks_;
   host::Decision decided_ = host::Decision::kNone;

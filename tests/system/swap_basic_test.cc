@@ -49,6 +49,8 @@ TEST_F(SwapBasicTest, SwapUnderWorkloadOnTwoSystems) {
   EXPECT_TRUE(Contains(ls, "PAS.TEST.TEXT")) << ls;
   EXPECT_TRUE(Contains(ls, "PAS.TEST.DATA")) << ls;
   EXPECT_TRUE(Contains(ls, "PAS.WORKLOAD")) << ls;
+  // Every system confirmed it followed: the decision record is gone.
+  EXPECT_EQ(DecisionRecords(tgt_), 0);
 }
 
 }  // namespace

@@ -87,6 +87,9 @@ TEST_F(SwapFaultTest, MonitorKilledWhileQuiesced) {
   EXPECT_TRUE(Contains(r.out, "PAS243E")) << r.out;
   ExpectAllOn(src_);
   EXPECT_EQ(Volser(src_), "VM1887");
+  // SYSB died quiesced: its unit table still names the decision, which
+  // its recovery reads, so the record stays.
+  EXPECT_EQ(DecisionRecords(tgt_), 1);
 }
 
 TEST_F(SwapFaultTest, MonitorKilledAfterJoining) {

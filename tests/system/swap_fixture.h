@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -129,6 +130,18 @@ class SwapFixture : public ::testing::Test {
     if (!img.ok()) return "?";
     auto l = ckd::ReadVolumeLabel(*img);
     return l.ok() ? l->volser : "?";
+  }
+  // The decision records beside `image` (TARGET.pas-decision-JOBID).
+  static int DecisionRecords(const std::string& image) {
+    namespace fs = std::filesystem;
+    const fs::path p(image);
+    const std::string prefix = p.filename().string() + ".pas-decision-";
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(p.parent_path())) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) == 0 && name.find(".tmp.") == std::string::npos) ++n;
+    }
+    return n;
   }
   static std::string Dasdls(const std::string& image) {
     ProcessResult r = pas::testing::Run({"dasdls", image}, "", {}, 30);
