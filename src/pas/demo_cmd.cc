@@ -199,6 +199,13 @@ int HerculesDemo(const std::string& dir) {
   ::unsetenv("HERCULES_RC");
   bool writing = false;
   for (int i = 0; i < 600 && herc.pid > 0 && !writing; ++i) {
+    // Hercules answers on HTTP before it has built its configuration, and
+    // a console command then races the CPU and device set-up: ask only
+    // once it runs its startup script.
+    if (ReadText(dir + "/hercules.log").find("HHCPN008I") == std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
     auto c = herc.console.ReadCounters();
     writing = c.ok() && c->state == 2 && c->writes > 0;
     if (!writing) std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -89,9 +89,18 @@ class HerculesFixture : public KillScenario {
     h.proc = std::make_unique<Child>(argv, env, h.log);
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     std::string why = "no answer on the console";
+    bool configured = false;
     while (std::chrono::steady_clock::now() < until) {
       if (h.hercules_pid < 0) h.hercules_pid = HerculesPid(h);
       if (!h.proc->Running()) return "Hercules ended at start: " + Log(h);
+      // Hercules listens on HTTP before it has built its configuration; a
+      // console command then races the CPU and device set-up. Ask only once
+      // it runs its startup script (the configuration is complete).
+      if (!configured && pas::testing::ReadFile(h.log + ".out").find("HHCPN008I") == std::string::npos) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      configured = true;
       auto c = h.console.ReadCounters();
       if (c.ok()) {
         if (c->state >= 0xE0) return "the guest failed: " + hercules::GuestStateName(c->state) + "\n" + Log(h);
