@@ -99,6 +99,15 @@ class Hercules:
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError("hercules ended at start; see " + self.log.name)
+            # Hercules answers HTTP before its CPU and devices exist; a
+            # console command then races the set-up. Ask once it runs its
+            # startup script.
+            with open(self.log.name, errors="replace") as f:
+                if "HHCPN008I" not in f.read():
+                    if time.time() > deadline:
+                        raise RuntimeError("hercules did not get through its configuration; see " + self.log.name)
+                    time.sleep(0.1)
+                    continue
             try:
                 c = counters(self.port)
                 if c["state"] >= 0xE0:
