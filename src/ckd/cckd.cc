@@ -904,4 +904,59 @@ std::vector<uint32_t> CckdWriteMap::TracksWritten(uint64_t offset, std::span<con
   return out;
 }
 
+bool CckdWriteMap::TouchesTables(uint64_t offset, uint64_t length) const {
+  if (length == 0) return false;
+  const uint64_t end = offset + length;
+  const uint64_t l1end = kCckdL1Offset + uint64_t{l1_.size()} * 4;
+  if (offset < l1end && end > kCckdL1Offset) return true;
+  for (uint32_t p : l1_) {
+    if (p == 0 || p == 0xFFFFFFFFu) continue;
+    if (end > p && offset < uint64_t{p} + kCckdL2TableSize) return true;
+  }
+  return false;
+}
+
+std::vector<uint32_t> CckdWriteMap::TracksWritten(uint64_t offset, std::span<const uint8_t> data,
+                                                  std::span<const uint8_t> old) {
+  if (old.size() != data.size()) return TracksWritten(offset, data);
+  std::vector<uint32_t> out;
+  if (data.empty()) return out;
+  const uint64_t end = offset + data.size();
+  auto differs = [&](uint64_t from, uint64_t to) {  // file offsets, clipped to the write
+    from = std::max(from, offset);
+    to = std::min(to, end);
+    return from < to && std::memcmp(&data[from - offset], &old[from - offset], to - from) != 0;
+  };
+  for (uint32_t i = 0; i < l1_.size(); ++i) {
+    const uint64_t p = l1_[i];
+    if (p == 0 || p == 0xFFFFFFFFu || end <= p || offset >= p + kCckdL2TableSize) continue;
+    for (uint32_t e = 0; e < kCckdTracksPerL2; ++e) {
+      const uint64_t at = p + uint64_t{e} * kCckdL2EntrySize;
+      const uint64_t t = uint64_t{i} * kCckdTracksPerL2 + e;
+      if (t < tracks_ && differs(at, at + kCckdL2EntrySize)) out.push_back(static_cast<uint32_t>(t));
+    }
+  }
+  const uint64_t l1end = kCckdL1Offset + uint64_t{l1_.size()} * 4;
+  if (offset < l1end && end > kCckdL1Offset) {
+    const uint64_t lo = std::max<uint64_t>(offset, kCckdL1Offset) - kCckdL1Offset;
+    const uint64_t hi = std::min(end, l1end) - kCckdL1Offset;
+    for (uint64_t e = lo / 4; e < (hi + 3) / 4; ++e) {
+      uint8_t b[4];
+      for (int k = 0; k < 4; ++k) {
+        const uint64_t at = kCckdL1Offset + e * 4 + k;
+        b[k] = at >= offset && at < end ? data[at - offset] : static_cast<uint8_t>(l1_[e] >> (8 * k));
+      }
+      const uint32_t now = Get32(b, false);
+      if (now != l1_[e]) {
+        for (uint64_t t = e * kCckdTracksPerL2; t < (e + 1) * kCckdTracksPerL2 && t < tracks_; ++t)
+          out.push_back(static_cast<uint32_t>(t));
+      }
+      l1_[e] = now;
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace pas::ckd

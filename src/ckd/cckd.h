@@ -205,6 +205,17 @@ class CckdWriteMap {
   // changes; call it before the write reaches the file (mark, then write).
   // Writes of track images, headers or free space return none.
   std::vector<uint32_t> TracksWritten(uint64_t offset, std::span<const uint8_t> data);
+  // The same, given `old`: the bytes the file holds at [offset, offset +
+  // data.size()) before the write. Only entries whose bytes change count:
+  // an L2 entry rewritten unchanged marks nothing, and an L1 entry marks
+  // its 256 tracks only when it points to another table (Hercules rewrites
+  // the whole L1 table when it closes a file). `old` of another size: as
+  // the overload above.
+  std::vector<uint32_t> TracksWritten(uint64_t offset, std::span<const uint8_t> data,
+                                      std::span<const uint8_t> old);
+  // True when [offset, offset + length) overlaps the L1 table or an L2
+  // table as the map knows them (the writes worth reading `old` for).
+  bool TouchesTables(uint64_t offset, uint64_t length) const;
 
   uint32_t tracks() const { return tracks_; }
 

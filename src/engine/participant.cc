@@ -10,10 +10,12 @@
 #include "base/clock.h"
 #include "base/fault_point.h"
 #include "base/log.h"
+#include "ckd/image.h"
 #include "coord/area.h"
 #include "host/config.h"
 #include "host/decision.h"
 #include "host/pacing.h"
+#include "host/reopen.h"
 #include "report/messages.h"
 
 namespace pas::engine {
@@ -60,6 +62,12 @@ class ParticipantRun {
     blk_.system = sys_.name();
     blk_.serial = sys_.serial();
     Status s = Participate();
+    if (reopen_held_) {
+      // Every way out releases a held reopen (the program then opens the
+      // unit's image of this moment; a unit still quiesced holds its I/O).
+      host::ReleaseReopen(sys_, o_.source_devnum);
+      reopen_held_ = false;
+    }
     (void)area_->UnlockParticipant(index_);
     if (!s.ok()) return s;
     return out_;
@@ -145,7 +153,8 @@ class ParticipantRun {
         }
         if (hr->quiesce_seq > blk_.quiesce_ack) {
           int64_t start = o_.clock->NowMicros();
-          auto q = sys_.Quiesce(o_.source_devnum, o_.quiesce_timeout_us);
+          Status rs = ReopenBeforeQuiesce();
+          auto q = rs.ok() ? sys_.Quiesce(o_.source_devnum, o_.quiesce_timeout_us) : Result<host::QuiesceInfo>(rs);
           if (!q.ok()) {
             PAS_RETURN_IF_ERROR(Decline("cannot quiesce: " + q.status().message()));
           } else {
@@ -178,6 +187,34 @@ class ParticipantRun {
       }
       o_.clock->SleepMicros(o_.poll_us);
     }
+  }
+
+  // A program of this system that keeps a compressed image's tables and
+  // changed tracks in its memory (Hercules on a CCKD image; or one that
+  // must move from an uncompressed source to a compressed target) cannot
+  // have its descriptors switched in place: before the quiesce it is made
+  // to flush and close the source and to hold its open of the image it
+  // will use (the target for SWAP, the source for SWAPDUMP) until Follow
+  // releases it. doc/cckd-live.md, "The reopen at the swap".
+  Status ReopenBeforeQuiesce() {
+    if (h_.function != coord::JobFunction::kSwap && h_.function != coord::JobFunction::kSwapDump) return Status::Ok();
+    if (!host::HasReopenUser(sys_, o_.source_devnum)) return Status::Ok();
+    PAS_ASSIGN_OR_RETURN(host::UnitStatus st, sys_.Status(o_.source_devnum));
+    auto compressed = [](const std::string& path) {
+      auto img = ckd::CkdImage::Open(path, false);
+      return img.ok() && img->compressed();
+    };
+    if (!compressed(st.image_path) && !compressed(h_.target_path)) return Status::Ok();
+    const std::string image = h_.function == coord::JobFunction::kSwap ? h_.target_path : st.image_path;
+    const int64_t start = o_.clock->NowMicros();
+    auto r = host::RequestReopen(sys_, o_.source_devnum, image, o_.quiesce_timeout_us);
+    if (!r.ok()) return r.status().WithContext("the program using the unit did not reopen it");
+    reopen_held_ = *r;
+    if (*r) {
+      log_->info("{}: unit {}: the program using it closed {} and holds its reopen of {} ({} ms)", sys_.name(),
+                 unit_, st.image_path, image, Ms(o_.clock->NowMicros() - start));
+    }
+    return Status::Ok();
   }
 
   // Quiesces for a SWAP that was decided while this participant was not
@@ -215,6 +252,12 @@ class ParticipantRun {
         }
       }
       out_.swapped = true;
+    }
+    if (reopen_held_) {
+      // After the switch: the held open proceeds on the target (SWAP) or
+      // the source; its I/O waits for the Resume below.
+      host::ReleaseReopen(sys_, o_.source_devnum);
+      reopen_held_ = false;
     }
     if (pace_us_ != 0) {
       (void)host::SetWritePacing(sys_, o_.source_devnum, 0);
@@ -264,6 +307,7 @@ class ParticipantRun {
   coord::ParticipantBlock blk_;
   ParticipantOutcome out_;
   bool context_set_ = false, intercept_ = false, quiesced_ = false;
+  bool reopen_held_ = false;  // a program of this system holds its reopen of the unit
   int64_t quiesce_start_ = 0, joined_at_ = 0;
   uint32_t pace_us_ = 0;  // the write pacing this participant set on its unit
   std::string old_source_image_;  // the source unit's image before the switch

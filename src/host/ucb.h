@@ -16,7 +16,7 @@
 namespace pas::host {
 
 inline constexpr uint64_t kTableMagic = 0x3153454C42415455ull;  // "UTABLES1" little-endian
-inline constexpr uint32_t kTableVersion = 2;
+inline constexpr uint32_t kTableVersion = 3;
 inline constexpr int kMaxSlots = 128;     // process / I/O-channel slots
 inline constexpr int kStripes = 64;       // track-write stripe mutexes per unit
 inline constexpr size_t kPathMax = 1024;
@@ -72,7 +72,28 @@ struct UnitControlBlock {
   pthread_mutex_t mutex;             // robust, process-shared: control operations
   pthread_mutex_t stripes[kStripes]; // robust, process-shared: track writes
   std::atomic<uint64_t> inflight[kMaxSlots];
+
+  // The reopen of a program that cannot have its descriptors switched in
+  // place (Hercules on a compressed image: host/reopen.h, doc/cckd-live.md).
+  // reopen_user: 0, or the slot + 1 of the process whose program re-opens
+  // the unit when asked (its intercept can make Hercules do `devinit`);
+  // set by that process with a compare-and-swap, taken over from a dead one.
+  std::atomic<uint32_t> reopen_user;
+  // Futex word: kReopenIdle, kReopenRequested (by a participant: reopen
+  // reopen_image), kReopenHeld (the user's program closed every descriptor of
+  // the unit and its reopen waits), kReopenReleased (the participant followed
+  // the decision; the held open proceeds on the unit's image then). Moves
+  // only by compare-and-swap except the user's final store of kReopenIdle.
+  std::atomic<uint32_t> reopen_state;
+  std::atomic<uint32_t> reopen_requester;  // the requesting participant's slot + 1
+  std::atomic<uint32_t> reopen_seq;        // ++ on every request
+  char reopen_image[kPathMax];             // guarded by `mutex`
 };
+
+inline constexpr uint32_t kReopenIdle = 0;
+inline constexpr uint32_t kReopenRequested = 1;
+inline constexpr uint32_t kReopenHeld = 2;
+inline constexpr uint32_t kReopenReleased = 3;
 
 struct UnitTable {
   std::atomic<uint64_t> magic;  // kTableMagic, stored (release) last at creation

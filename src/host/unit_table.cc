@@ -613,6 +613,16 @@ pas::Status System::RecoverDeadHolder(UnitControlBlock* u, int dead_slot) {
 void System::RecoverOrphans(int fresh_slot) {
   for (uint32_t i = 0; i < table_->unit_count; ++i) {
     UnitControlBlock* u = table_->ucb(i);
+    if (fresh_slot >= 0) {
+      // The slot's previous owner is dead: it is no longer the unit's reopen
+      // user, and a reopen it held or was asked for can never complete
+      // (host/reopen.h).
+      uint32_t user = static_cast<uint32_t>(fresh_slot) + 1;
+      if (u->reopen_user.compare_exchange_strong(user, 0)) {
+        u->reopen_state.store(kReopenIdle, std::memory_order_seq_cst);
+        intercept::FutexWake(&u->reopen_state);
+      }
+    }
     uint32_t q = u->quiesce.load();
     if (q != 0) {
       if (static_cast<int>(q) - 1 == fresh_slot || !SlotAlive(static_cast<int>(q) - 1))

@@ -460,10 +460,15 @@ constexpr MessageDef kMessages[] = {
     {.id = "PAS215E",
      .text = "UNIT {unit}: {reason}",
      .explanation = "The intercept could not register an image in its online registry, open "
-                    "the unit's image, follow the unit to its new image after a swap, or find "
-                    "a free I/O slot in the unit table. The open or I/O fails (EIO, EBUSY or "
-                    "EMFILE); nothing is written behind the unit's back.",
-     .action = "Correct the cause named in the reason; see `pas display` for the unit."},
+                    "the unit's image, follow the unit to its new image after a swap, make the "
+                    "program reopen the unit at a swap, or find a free I/O slot in the unit "
+                    "table; or it refused a write open of a compressed (CCKD) image by a "
+                    "program it cannot make reopen the unit (only Hercules can be), or by a "
+                    "second process of the system. The open or I/O fails (EIO, EBUSY, "
+                    "EOPNOTSUPP or EMFILE); nothing is written behind the unit's back.",
+     .action = "Correct the cause named in the reason; see `pas display` for the unit. A "
+               "compressed volume is written live only by one Hercules per system "
+               "(doc/cckd-live.md)."},
     {.id = "PAS216I",
      .text = "CONFIGURATION FILE {file} OF SYSTEM {system} REWRITTEN: UNIT {source} NOW NAMES THE "
              "TARGET IMAGE, UNIT {target} THE OLD SOURCE",

@@ -457,5 +457,40 @@ TEST(CckdWriteMapTest, L2AndL1WritesNameTheirTracksAndImagesNone) {
   EXPECT_EQ(m->TracksWritten(0x4000 + 8 * 7, entry), (std::vector<uint32_t>{7}));
 }
 
+
+// With the bytes the file holds before the write: only changed entries
+// count, so Hercules' rewrite of a whole table marks what changed in it.
+TEST(CckdWriteMapTest, UnchangedEntriesOfARewrittenTableMarkNothing) {
+  ScratchDir d;
+  Built b = BuildSmall(d);
+  int fd = ::open(b.path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  auto m = CckdWriteMap::Load(fd, k3390Geometry);
+  ASSERT_OK(m);
+  std::vector<uint8_t> table(kCckdL2TableSize);
+  ASSERT_EQ(::pread(fd, table.data(), table.size(), b.l2pos), static_cast<ssize_t>(table.size()));
+  std::vector<uint8_t> l1(4);
+  ASSERT_EQ(::pread(fd, l1.data(), 4, kCckdL1Offset), 4);
+  ::close(fd);
+  EXPECT_TRUE(m->TouchesTables(b.l2pos + 100, 8));
+  EXPECT_TRUE(m->TouchesTables(kCckdL1Offset, 4));
+  EXPECT_FALSE(m->TouchesTables(b.t1pos, 300));
+  // The whole table rewritten as it is: nothing; with entries 9 and 40
+  // changed: exactly those.
+  std::vector<uint8_t> now = table;
+  EXPECT_TRUE(m->TracksWritten(b.l2pos, now, table).empty());
+  now[9 * 8 + 1] ^= 1;
+  now[40 * 8 + 6] ^= 1;
+  EXPECT_EQ(m->TracksWritten(b.l2pos, now, table), (std::vector<uint32_t>{9, 40}));
+  // Against the overload without `old`: a superset (every entry in range).
+  EXPECT_EQ(m->TracksWritten(b.l2pos, now).size(), 75u);
+  // The L1 entry rewritten unchanged: nothing; pointed elsewhere: its table.
+  EXPECT_TRUE(m->TracksWritten(kCckdL1Offset, l1, l1).empty());
+  std::vector<uint8_t> moved = {0x00, 0x40, 0, 0};
+  EXPECT_EQ(m->TracksWritten(kCckdL1Offset, moved, l1).size(), 75u);
+  EXPECT_TRUE(m->TouchesTables(0x4000, 8));
+  EXPECT_FALSE(m->TouchesTables(b.l2pos, 8));
+}
+
 }  // namespace
 }  // namespace pas::ckd

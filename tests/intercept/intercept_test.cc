@@ -203,6 +203,28 @@ TEST_F(InterceptTest, WriteOpenOfAnOfflineUnitsImageIsRefused) {
   EXPECT_TRUE(Contains(w->Stderr(), "Device or resource busy")) << w->Stderr();
 }
 
+// A compressed image is written live only by a program the intercept can
+// make reopen the unit at a swap (Hercules): any other program's write open
+// is refused; its read-only open passes.
+TEST_F(InterceptTest, WriteOpenOfACompressedImageByAnotherProgramIsRefused) {
+  const std::string cckd = dir_ / "src.cckd";
+  ProcessResult c = Pas({"volume", "copy", source_, cckd, "--compress", "zlib"});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  config_ = dir_ / "sysc.cnf";
+  WriteFile(config_, "CPUSERIAL 012346\nLPARNAME SYSC\n0A81 3390 " + cckd + "\n");
+  const std::string before = pas::testing::ReadFile(cckd);
+  std::unique_ptr<Child> w =
+      Start(Exec({IMAGE_WRITER_BINARY, "write", cckd, spec_path_, "1", "1", dir_ / "out"}), "cckd-writer");
+  EXPECT_EQ(w->Wait(60), 1);
+  EXPECT_TRUE(Contains(w->Stderr(), "PAS215E UNIT 0A81: WRITE OPEN OF ITS COMPRESSED (CCKD) IMAGE REFUSED"))
+      << w->Stderr();
+  EXPECT_TRUE(Contains(w->Stderr(), "Operation not supported")) << w->Stderr();
+  EXPECT_TRUE(pas::testing::ReadFile(cckd) == before) << "the compressed image changed";
+  ProcessResult ls = Pas(Exec({"dasdls", cckd}));
+  EXPECT_EQ(ls.exit_code, 0) << ls.out << ls.err;
+  EXPECT_TRUE(Contains(ls.out, "PAS.WORKLOAD")) << ls.out;
+}
+
 TEST_F(InterceptTest, EveryKindOfWriteMarksItsTracks) {
   ProcessResult r = Pas({"intercept", "install", "0A80", "--config", config_});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;

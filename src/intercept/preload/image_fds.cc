@@ -3,6 +3,7 @@
 // intercept".
 #include "intercept/preload/image_fds.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -23,10 +24,12 @@
 #include <string>
 #include <vector>
 
+#include "ckd/cckd.h"
 #include "ckd/image.h"
 #include "host/config.h"
 #include "host/io_path.h"
 #include "host/online_registry.h"
+#include "host/reopen.h"
 #include "host/ucb.h"
 #include "host/unit_table.h"
 
@@ -87,6 +90,18 @@ struct UnitRt {
   std::vector<FileId> current_ids;                 // guarded by mu
   std::optional<host::RegistryEntry> registration; // guarded by mu
   std::vector<Desc*> descs;                        // guarded by g_fd_mu
+  // This process is the unit's reopen user (host/reopen.h): its program can
+  // be made to reopen the unit (Hercules: devinit). Guarded by mu; the
+  // atomic mirror is read by the reopen thread.
+  bool reopen_user = false;
+  std::atomic<bool> reopen_user_flag{false};
+  uint32_t reopen_done_seq = 0;  // the reopen thread's last request handled
+  std::atomic<uint32_t> takeovers{0};  // descriptors taken over (TakeOver)
+  // For a compressed current image: the map from the program's writes to
+  // the tracks they change (doc/cckd-live.md). Serializes this process's
+  // writes to the unit's image.
+  std::mutex map_mu;
+  std::optional<ckd::CckdWriteMap> map;  // guarded by map_mu
 };
 
 }  // namespace
@@ -105,6 +120,9 @@ struct Desc {
   // current image's file holding the track. Written under the unit's mu
   // before its generation is published.
   std::atomic<bool> identity{true};
+  // On a compressed image: byte offsets are not tracks; writes are mapped
+  // through the unit's CckdWriteMap and never cut at track boundaries.
+  bool compressed = false;
   std::mutex pos_mu;      // the description's file position, like the kernel's f_pos lock
   int64_t position = 0;   // guarded by pos_mu
   std::vector<int> fds;   // guarded by g_fd_mu
@@ -123,6 +141,10 @@ struct Process {
   host::SystemConfig config;
   std::unique_ptr<host::System> system;
   std::vector<std::unique_ptr<UnitRt>> units;
+  // Hercules' console entry (a function pointer variable its executable
+  // exports), or null: the program cannot be made to reopen a unit.
+  void* (**panel_command)(void*) = nullptr;
+  std::atomic<bool> reopen_thread{false};
   // Image files known by (dev, ino): rebuilt when a unit's generation changed.
   struct Match {
     FileId id;
@@ -147,6 +169,18 @@ constexpr int kFdChunkBits = 10;
 constexpr int kFdChunks = 1024;  // descriptors below 2^20
 std::atomic<std::atomic<Desc*>*> g_fd_table[kFdChunks];
 std::mutex g_fd_mu;
+
+// The reopen this thread is making the program perform (the reopen thread
+// while it runs Hercules' devinit): the unit, the request, and whether its
+// open has reached AfterOpen yet.
+struct ReopenInProgress {
+  UnitRt* unit = nullptr;
+  uint32_t seq = 0;
+  FileId image;
+  bool reached = false;
+};
+thread_local ReopenInProgress t_reopen;
+UnitRt* ReopeningUnit() { return t_reopen.unit; }
 
 std::atomic<Desc*>* FdCell(int fd, bool create) {
   if (fd < 0 || fd >= (kFdChunks << kFdChunkBits)) return nullptr;
@@ -210,10 +244,20 @@ void ReleaseUnitIfUnused(UnitRt* u) {
     std::lock_guard<std::mutex> fl(g_fd_mu);
     if (!u->descs.empty()) return;
   }
+  // The reopen thread's devinit closed the unit's last descriptor: the
+  // registration and the reopen claim stay until its held open proceeds.
+  if (ReopeningUnit() == u) return;
   u->registration.reset();
   u->current.reset();
   u->current_ids.clear();
   u->image.clear();
+  if (u->reopen_user) {
+    host::DropReopenUser(*P().system, u->devnum);
+    u->reopen_user = false;
+    u->reopen_user_flag.store(false);
+  }
+  std::lock_guard<std::mutex> ml(u->map_mu);
+  u->map.reset();
 }
 
 // ---- Per-thread I/O slots ---------------------------------------------
@@ -297,6 +341,7 @@ void InitLocked() {
     return;
   }
   p.config = std::move(config).value();
+  p.panel_command = reinterpret_cast<void* (**)(void*)>(::dlsym(RTLD_DEFAULT, "panel_command"));
   pthread_key_create(&g_slot_key, &ReleaseThreadSlot);
   auto sys = host::System::Attach(p.config);
   if (!sys.ok()) {
@@ -422,6 +467,8 @@ bool LoadCurrent(UnitRt* u, const std::string& path, std::string* error) {
 // that saw the old generation ended before the quiesce that preceded the
 // switch, and every later one waits here (on u->mu) until the descriptors
 // are moved and the generation is published.
+bool LoadMap(UnitRt* u, std::string* error);
+
 bool SwitchUnit(UnitRt* u) {
   InsideGuard inside;
   std::lock_guard<std::mutex> lock(u->mu);
@@ -431,6 +478,27 @@ bool SwitchUnit(UnitRt* u) {
   std::string error;
   if (path != u->image) {
     Process& p = P();
+    {
+      // A compressed image on either side: the program's view of the file
+      // (its cached tables, or its fixed track offsets) cannot be moved in
+      // place; the program must reopen the unit (doc/cckd-live.md). Its I/O
+      // fails rather than reading or writing the wrong bytes.
+      auto next = ckd::CkdImage::Open(path, false);
+      const bool next_compressed = next.ok() && next->compressed();
+      if ((next_compressed || (u->current && u->current->compressed()))) {
+        bool any;
+        {
+          std::lock_guard<std::mutex> fl(g_fd_mu);
+          any = !u->descs.empty();
+        }
+        if (any) {
+          Say("PAS215E UNIT %s: CANNOT MOVE THE PROGRAM'S DESCRIPTORS IN PLACE TO %s: A COMPRESSED IMAGE "
+              "NEEDS A REOPEN BY THE PROGRAM",
+              Hex4(u->devnum).c_str(), path.c_str());
+          return false;
+        }
+      }
+    }
     auto reg = host::RegistryEntry::Register(path, p.system->name(), p.system->serial(), u->devnum);
     if (!reg.ok()) {
       Say("PAS215E UNIT %s: CANNOT FOLLOW THE VOLUME TO %s: %s", Hex4(u->devnum).c_str(), path.c_str(),
@@ -452,6 +520,11 @@ bool SwitchUnit(UnitRt* u) {
       }
     }
     u->registration = std::move(reg).value();
+    if (!LoadMap(u, &error)) {
+      Say("PAS215E UNIT %s: CANNOT FOLLOW THE VOLUME TO %s: %s", Hex4(u->devnum).c_str(), path.c_str(),
+          error.c_str());
+      return false;
+    }
   }
   u->generation.store(gen, std::memory_order_release);
   return true;
@@ -500,9 +573,83 @@ void SayOnce(std::atomic<bool>* said, const char* id, UnitRt* u, const char* wha
 }
 std::atomic<bool> g_said_offline{false}, g_said_follow{false}, g_said_slot{false};
 
+// One call's transfer on a compressed image (doc/cckd-live.md): the whole
+// call is one pass of the I/O path; a write's tracks are those whose L2
+// entries (or L1 entries) it changes, found by the unit's CckdWriteMap
+// against the bytes the file holds, marked before and after the write.
+// Writes of one process to the unit are serialized (map_mu) so the map
+// sees them in file order.
+ssize_t TransferCompressed(Desc* d, int fd, const struct iovec* iov, int iovcnt, size_t total, bool write,
+                           int64_t offset) {
+  UnitRt* u = d->unit;
+  host::UnitControlBlock* ucb = u->ucb;
+  host::System& sys = *P().system;
+  SlotHold hold;
+  host::InflightSlot* io = hold.io();
+  if (io == nullptr) {
+    SayOnce(&g_said_slot, "PAS215E", u, "NO FREE I/O SLOT IN THE UNIT TABLE");
+    errno = EIO;
+    return -1;
+  }
+  std::vector<uint8_t> data, old;
+  for (;;) {
+    std::unique_lock<std::mutex> ml;
+    std::vector<uint32_t> tracks;
+    if (write) {
+      ml = std::unique_lock<std::mutex>(u->map_mu);
+      if (u->map && u->map->TouchesTables(static_cast<uint64_t>(offset), total)) {
+        if (data.empty()) {
+          data.resize(total);
+          size_t at = 0;
+          for (int i = 0; i < iovcnt; ++i) {
+            std::memcpy(data.data() + at, iov[i].iov_base, iov[i].iov_len);
+            at += iov[i].iov_len;
+          }
+        }
+        // Bytes past the end of the file are new: compared with zeros.
+        old.assign(total, 0);
+        (void)Real().pread(fd, old.data(), total, offset);
+        tracks = u->map->TracksWritten(static_cast<uint64_t>(offset), data, old);
+      }
+    }
+    const uint32_t state = tracks.empty() ? 1 : (tracks.front() + 1) | host::kInflightWrite;
+    host::PassQuiesceGate(sys, ucb, io, state, nullptr, nullptr);
+    if (ucb->generation.load(std::memory_order_seq_cst) != u->generation.load(std::memory_order_acquire)) {
+      // (The map saw a write that did not happen: it is reloaded by the
+      // follow, or the I/O fails.)
+      host::LeaveIo(ucb, io);
+      if (ml.owns_lock()) ml.unlock();
+      if (!SwitchUnit(u)) {
+        SayOnce(&g_said_follow, "PAS215E", u, "I/O FAILS: THE DESCRIPTORS COULD NOT FOLLOW THE SWAP");
+        errno = EIO;
+        return -1;
+      }
+      continue;
+    }
+    if (ucb->online.load(std::memory_order_seq_cst) == 0) {
+      host::LeaveIo(ucb, io);
+      SayOnce(&g_said_offline, "PAS214E", u, "I/O FAILS: THE UNIT IS OFFLINE");
+      errno = EIO;
+      return -1;
+    }
+    if (!tracks.empty() && host::InterceptInstalled(ucb))
+      for (uint32_t t : tracks) host::MarkDirty(sys, ucb, t);
+    const ssize_t n = RawIo(fd, iov, iovcnt, 0, total, write, offset);
+    const int err = errno;
+    if (!tracks.empty() && host::InterceptInstalled(ucb))
+      for (uint32_t t : tracks) host::MarkDirty(sys, ucb, t);
+    host::LeaveIo(ucb, io);
+    if (ml.owns_lock()) ml.unlock();
+    if (!tracks.empty()) host::PaceAfterWrite(sys, ucb);
+    if (n < 0) errno = err;
+    return n;
+  }
+}
+
 // One call's transfer, cut at track boundaries so that each piece is one
 // track's I/O through the unit control block.
 ssize_t Transfer(Desc* d, int fd, const struct iovec* iov, int iovcnt, size_t total, bool write, int64_t offset) {
+  if (d->compressed) return TransferCompressed(d, fd, iov, iovcnt, total, write, offset);
   UnitRt* u = d->unit;
   host::UnitControlBlock* ucb = u->ucb;
   host::System& sys = *P().system;
@@ -612,6 +759,263 @@ Desc* Lookup(int fd) {
   return cell == nullptr ? nullptr : cell->load(std::memory_order_acquire);
 }
 
+namespace {
+
+// Whether the program can be made to reopen a unit (Hercules: its console's
+// devinit, doc/cckd-live.md).
+bool ProgramCanReopen() {
+  Process& p = P();
+  return p.panel_command != nullptr && *p.panel_command != nullptr;
+}
+
+void StartReopenThread();
+
+// Loads the write map of the unit's compressed current image (under u->mu).
+bool LoadMap(UnitRt* u, std::string* error) {
+  std::lock_guard<std::mutex> ml(u->map_mu);
+  u->map.reset();
+  if (!u->current || !u->current->compressed()) return true;
+  const std::string& path = u->current->files().front().path;
+  int fd = Real().open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  auto m = ckd::CckdWriteMap::Load(fd, u->current->geometry());
+  Real().close(fd);
+  if (!m.ok()) {
+    *error = m.status().message();
+    return false;
+  }
+  u->map = std::move(m).value();
+  return true;
+}
+
+// Takes `fd` (open on the file `id`) over as a descriptor of unit `u`, whose
+// image file `m` it shows the program. Returns fd, or -1 with errno set
+// after closing it.
+int TakeOver(int fd, int flags, UnitRt* u, const Process::Match& m, const FileId& id, int saved_errno) {
+  Process& p = P();
+  const int access = flags & O_ACCMODE;
+  if (FdCell(fd, true) == nullptr) {
+    Say("PAS215E UNIT %s: DESCRIPTOR %d IS BEYOND THE INTERCEPT'S TABLE", Hex4(u->devnum).c_str(), fd);
+    Real().close(fd);
+    errno = EMFILE;
+    return -1;
+  }
+  std::lock_guard<std::mutex> lock(u->mu);
+  std::string error;
+  bool have_descs;
+  {
+    std::lock_guard<std::mutex> fl(g_fd_mu);
+    have_descs = !u->descs.empty();
+  }
+  if (!have_descs) {
+    // First descriptor of the unit in this process: register like UnitIo::Open.
+    const uint32_t gen = u->ucb->generation.load(std::memory_order_seq_cst);
+    auto reg = host::RegisterUnitUse(*p.system, u->devnum);
+    if (!reg.ok()) {
+      Say("PAS215E UNIT %s: OPEN OF ITS IMAGE REFUSED: %s", Hex4(u->devnum).c_str(),
+          reg.status().message().c_str());
+      Real().close(fd);
+      errno = reg.status().IsBusy() ? EBUSY : EIO;
+      return -1;
+    }
+    if (!LoadCurrent(u, reg->image_path(), &error) || !LoadMap(u, &error)) {
+      Say("PAS215E UNIT %s: OPEN OF ITS IMAGE REFUSED: %s", Hex4(u->devnum).c_str(), error.c_str());
+      Real().close(fd);
+      errno = EIO;
+      return -1;
+    }
+    u->registration = std::move(reg).value();
+    u->generation.store(gen, std::memory_order_release);
+  }
+  if (ProgramCanReopen() && !u->reopen_user) {
+    u->reopen_user = host::ClaimReopenUser(*p.system, u->devnum);
+    u->reopen_user_flag.store(u->reopen_user);
+    if (u->reopen_user) StartReopenThread();
+  }
+  if (u->current->compressed() && access != O_RDONLY && !u->reopen_user) {
+    // Another live process of the system is the unit's reopen user: at a
+    // swap only one program can be made to reopen it.
+    Say("PAS215E UNIT %s: WRITE OPEN OF ITS COMPRESSED IMAGE REFUSED: ANOTHER PROCESS OF SYSTEM %s "
+        "WRITES IT (doc/cckd-live.md)",
+        Hex4(u->devnum).c_str(), p.config.name.c_str());
+    Real().close(fd);
+    errno = EBUSY;
+    return -1;
+  }
+  std::lock_guard<std::mutex> fl(g_fd_mu);
+  Desc* d = NewDesc();
+  d->unit = u;
+  d->access = access;
+  d->status_flags = flags & (O_APPEND | O_DIRECT | O_SYNC | O_DSYNC | O_NOATIME | O_NONBLOCK);
+  d->slot_size = m.slot_size;
+  d->view_first = m.first;
+  d->view_tracks = m.tracks;
+  d->compressed = u->current->compressed();
+  d->identity.store(true);
+  d->position = 0;
+  d->fds.assign(1, fd);
+  if (!PlaceDesc(u, d, id, &error)) {
+    Say("PAS215E UNIT %s: OPEN OF ITS IMAGE REFUSED: %s", Hex4(u->devnum).c_str(), error.c_str());
+    d->fds.clear();
+    FreeDescs().push_back(d);
+    Real().close(fd);
+    errno = EIO;
+    return -1;
+  }
+  u->descs.push_back(d);
+  FdCell(fd, true)->store(d, std::memory_order_release);
+  u->takeovers.fetch_add(1);
+  errno = saved_errno;
+  return fd;
+}
+
+// The open of the reopen this thread drives: every descriptor of the unit
+// is closed (the program flushed and closed the old image through the
+// intercept); held until the participant releases it, then the descriptor
+// is put on the unit's image of that moment.
+int ReopenOpen(int fd, int flags, const FileId& id, int saved_errno) {
+  Process& p = P();
+  UnitRt* u = t_reopen.unit;
+  t_reopen.reached = true;
+  bool empty;
+  {
+    std::lock_guard<std::mutex> fl(g_fd_mu);
+    empty = u->descs.empty();
+  }
+  if (empty) {
+    host::HoldReopen(*p.system, u->devnum, t_reopen.seq);
+  } else {
+    Say("PAS215E UNIT %s: THE PROGRAM REOPENED IT WITH OTHER DESCRIPTORS STILL OPEN: NOT HELD",
+        Hex4(u->devnum).c_str());
+  }
+  // The unit's image file that holds its first track, now.
+  std::optional<Process::Match> m;
+  {
+    std::lock_guard<std::mutex> lock(p.index_mu);
+    RefreshIndexLocked();
+    for (const auto& e : p.index)
+      if (p.units[e.unit].get() == u && e.current && e.first == 0) m = e;
+  }
+  if (!m) {
+    Say("PAS215E UNIT %s: REOPEN FAILED: ITS IMAGE %s CANNOT BE OPENED", Hex4(u->devnum).c_str(),
+        UnitImage(u).c_str());
+    Real().close(fd);
+    errno = EIO;
+    return -1;
+  }
+  return TakeOver(fd, flags, u, *m, id, saved_errno);
+}
+
+// Makes the program reopen unit `u` as request `r` asks: Hercules' console
+// command `devinit CUU IMAGE`, run in this thread, so the close of the old
+// image and the open of the new one meet the wrappers here (t_reopen).
+// devinit is refused while the device is busy: retried until its open got
+// here or the request is withdrawn.
+void RunReopen(UnitRt* u, const host::ReopenRequest& r) {
+  Process& p = P();
+  if (r.image.find_first_of(" \t\"'") != std::string::npos) {
+    Say("PAS215E UNIT %s: CANNOT REOPEN %s: HERCULES' DEVINIT TAKES NO PATH WITH BLANKS OR QUOTES",
+        Hex4(u->devnum).c_str(), r.image.c_str());
+    return;
+  }
+  const std::string cmd = "devinit " + Hex4(u->devnum) + " " + r.image;
+  t_reopen.unit = u;
+  t_reopen.seq = r.seq;
+  t_reopen.image = IdOfPath(r.image);
+  t_reopen.reached = false;
+  for (int attempt = 0; !t_reopen.reached; ++attempt) {
+    if (u->ucb->reopen_state.load() != host::kReopenRequested || u->ucb->reopen_seq.load() != r.seq) break;
+    std::vector<char> line(cmd.begin(), cmd.end());
+    line.push_back('\0');
+    (*p.panel_command)(line.data());
+    if (!t_reopen.reached) ::usleep(500 + (attempt % 8) * 250);
+  }
+  const bool reached = t_reopen.reached;
+  t_reopen = ReopenInProgress{};
+  if (!reached) return;
+  // The swap was not committed: the held open went to the source, which
+  // Hercules now has open under the target's name. One more devinit, to
+  // the source by its name, so Hercules names the file it uses (a later
+  // devinit without a file name reopens what Hercules names).
+  const std::string now = UnitImage(u);
+  if (IdOfPath(now) == IdOfPath(r.image) || now.find_first_of(" \t\"'") != std::string::npos) return;
+  const std::string again = "devinit " + Hex4(u->devnum) + " " + now;
+  // Keeps the registration across its close (ReleaseUnitIfUnused); its
+  // open is an ordinary one (reached).
+  t_reopen.unit = u;
+  t_reopen.reached = true;
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    const uint32_t opens = u->takeovers.load();
+    std::vector<char> line(again.begin(), again.end());
+    line.push_back('\0');
+    (*p.panel_command)(line.data());
+    if (u->takeovers.load() != opens) {  // reopened (else refused as busy)
+      t_reopen = ReopenInProgress{};
+      return;
+    }
+    ::usleep(500 + (attempt % 8) * 250);
+  }
+  t_reopen = ReopenInProgress{};
+  Say("PAS215E UNIT %s: HERCULES STILL NAMES %s FOR ITS IMAGE %s (DEVINIT REFUSED)", Hex4(u->devnum).c_str(),
+      r.image.c_str(), now.c_str());
+}
+
+// The one thread the intercept starts, only in a program it can make
+// reopen a unit (Hercules) and only once it is a unit's reopen user: it
+// waits for reopen requests of the participants (host/reopen.h) and carries
+// them out. Never ends; it holds no lock while it waits.
+void* ReopenMain(void*) {
+  Process& p = P();
+  for (;;) {
+    UnitRt* first = nullptr;
+    uint32_t seen = 0;
+    for (auto& up : p.units) {
+      UnitRt* u = up.get();
+      if (!u->reopen_user_flag.load()) continue;
+      host::ReopenRequest r;
+      {
+        InsideGuard inside;
+        r = host::PendingReopen(*p.system, u->devnum);
+      }
+      if (r.seq != 0 && r.seq != u->reopen_done_seq) {
+        u->reopen_done_seq = r.seq;
+        RunReopen(u, r);
+      }
+      if (first == nullptr) {
+        first = u;
+        seen = u->ucb->reopen_state.load();
+      }
+    }
+    InsideGuard inside;
+    if (first != nullptr) {
+      host::WaitReopenState(*p.system, first->devnum, seen, 100'000);
+    } else {
+      ::usleep(100'000);
+    }
+  }
+  return nullptr;
+}
+
+void StartReopenThread() {
+  Process& p = P();
+  bool expected = false;
+  if (!p.reopen_thread.compare_exchange_strong(expected, true)) return;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  if (pthread_create(&t, &attr, &ReopenMain, nullptr) != 0) {
+    p.reopen_thread.store(false);
+    Say("PAS215E PAS INTERCEPT: CANNOT START ITS REOPEN THREAD: %s", std::strerror(errno));
+  }
+  pthread_attr_destroy(&attr);
+}
+
+}  // namespace
+
 int AfterOpen(int fd, int flags) {
   if (fd < 0) return fd;
   const int saved_errno = errno;
@@ -630,6 +1034,8 @@ int AfterOpen(int fd, int flags) {
   InsideGuard inside;
   Process& p = P();
   const FileId id{st.st_dev, st.st_ino};
+  if (t_reopen.unit != nullptr && !t_reopen.reached && state == State::kReady && id == t_reopen.image)
+    return ReopenOpen(fd, flags, id, saved_errno);
   // Choose the unit: an online unit whose current image it is, then an
   // offline one, then a unit whose configured image it is (its volume
   // moved: the descriptor follows it).
@@ -660,18 +1066,7 @@ int AfterOpen(int fd, int flags) {
     return -1;
   }
   UnitRt* u = p.units[best->unit].get();
-  if (best->compressed && access != O_RDONLY) {
-    // Its writes land in free space and change L2 entries: mapping them to
-    // tracks needs ckd::CckdWriteMap, which this intercept does not use yet.
-    // Refused rather than passed through untracked (a swap would lose them).
-    Say("PAS215E UNIT %s: WRITE OPEN OF ITS IMAGE REFUSED: THE INTERCEPT DOES NOT TRACK WRITES TO "
-        "COMPRESSED (CCKD) IMAGES (doc/cckd-live.md)",
-        Hex4(u->devnum).c_str());
-    Real().close(fd);
-    errno = EOPNOTSUPP;
-    return -1;
-  }
-  if (best->compressed) {  // reading is harmless
+  if (best->compressed && access == O_RDONLY) {  // reading is harmless
     errno = saved_errno;
     return fd;
   }
@@ -686,62 +1081,18 @@ int AfterOpen(int fd, int flags) {
     errno = EBUSY;
     return -1;
   }
-  if (FdCell(fd, true) == nullptr) {
-    Say("PAS215E UNIT %s: DESCRIPTOR %d IS BEYOND THE INTERCEPT'S TABLE", Hex4(u->devnum).c_str(), fd);
+  if (best->compressed && !ProgramCanReopen()) {
+    // Its writes can be tracked (CckdWriteMap), but at a swap the program
+    // keeps the old file's tables and changed tracks in its memory: only a
+    // program the intercept can make reopen the unit (Hercules) may write.
+    Say("PAS215E UNIT %s: WRITE OPEN OF ITS COMPRESSED (CCKD) IMAGE REFUSED: THIS PROGRAM CANNOT BE MADE "
+        "TO REOPEN IT AT A SWAP (doc/cckd-live.md)",
+        Hex4(u->devnum).c_str());
     Real().close(fd);
-    errno = EMFILE;
+    errno = EOPNOTSUPP;
     return -1;
   }
-  std::lock_guard<std::mutex> lock(u->mu);
-  std::string error;
-  bool have_descs;
-  {
-    std::lock_guard<std::mutex> fl(g_fd_mu);
-    have_descs = !u->descs.empty();
-  }
-  if (!have_descs) {
-    // First descriptor of the unit in this process: register like UnitIo::Open.
-    const uint32_t gen = u->ucb->generation.load(std::memory_order_seq_cst);
-    auto reg = host::RegisterUnitUse(*p.system, u->devnum);
-    if (!reg.ok()) {
-      Say("PAS215E UNIT %s: OPEN OF ITS IMAGE REFUSED: %s", Hex4(u->devnum).c_str(),
-          reg.status().message().c_str());
-      Real().close(fd);
-      errno = reg.status().IsBusy() ? EBUSY : EIO;
-      return -1;
-    }
-    if (!LoadCurrent(u, reg->image_path(), &error)) {
-      Say("PAS215E UNIT %s: OPEN OF ITS IMAGE REFUSED: %s", Hex4(u->devnum).c_str(), error.c_str());
-      Real().close(fd);
-      errno = EIO;
-      return -1;
-    }
-    u->registration = std::move(reg).value();
-    u->generation.store(gen, std::memory_order_release);
-  }
-  std::lock_guard<std::mutex> fl(g_fd_mu);
-  Desc* d = NewDesc();
-  d->unit = u;
-  d->access = access;
-  d->status_flags = flags & (O_APPEND | O_DIRECT | O_SYNC | O_DSYNC | O_NOATIME | O_NONBLOCK);
-  d->slot_size = best->slot_size;
-  d->view_first = best->first;
-  d->view_tracks = best->tracks;
-  d->identity.store(true);
-  d->position = 0;
-  d->fds.assign(1, fd);
-  if (!PlaceDesc(u, d, id, &error)) {
-    Say("PAS215E UNIT %s: OPEN OF ITS IMAGE REFUSED: %s", Hex4(u->devnum).c_str(), error.c_str());
-    d->fds.clear();
-    FreeDescs().push_back(d);
-    Real().close(fd);
-    errno = EIO;
-    return -1;
-  }
-  u->descs.push_back(d);
-  FdCell(fd, true)->store(d, std::memory_order_release);
-  errno = saved_errno;
-  return fd;
+  return TakeOver(fd, flags, u, *best, id, saved_errno);
 }
 
 void BeforeClose(int fd) {
@@ -876,7 +1227,14 @@ void ForkChild() {
   t_slot = nullptr;
   if (P().state.load() == State::kReady) pthread_setspecific(g_slot_key, nullptr);
   for (Desc* d : AllDescs()) new (&d->pos_mu) std::mutex;
-  for (auto& u : P().units) new (&u->mu) std::mutex;
+  for (auto& u : P().units) {
+    new (&u->mu) std::mutex;
+    new (&u->map_mu) std::mutex;
+    // The child is not its parent's reopen user and has no reopen thread.
+    u->reopen_user = false;
+    u->reopen_user_flag.store(false);
+  }
+  P().reopen_thread.store(false);
   new (&P().index_mu) std::mutex;
 }
 
