@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "ckd/image.h"
 #include "hercules/console.h"
 #include "hercules/guest.h"
 #include "pas/command.h"
@@ -134,6 +135,36 @@ int Verify(int argc, char** argv) {
   }
   auto params = console.ReadParams();
   if (!params.ok()) return ConsoleError(port, params.status());
+  if (!pit) {
+    // A compressed image holds what Hercules wrote back, not what it keeps
+    // in its cache (doc/cckd-live.md): `devinit` of the device without a
+    // file name makes Hercules flush and reopen the file it has open. It
+    // is refused while the stopped guest's last I/O has its status pending:
+    // the guest then runs a moment and is stopped again.
+    auto img = ckd::CkdImage::Open(image, false);
+    if (img.ok() && img->compressed()) {
+      char cmd[32];
+      std::snprintf(cmd, sizeof cmd, "devinit %04X", params->device);
+      bool flushed = false;
+      for (int attempt = 0; attempt < 200 && !flushed; ++attempt) {
+        auto r = console.Command(cmd);
+        if (!r.ok()) return ConsoleError(port, r.status());
+        flushed = r->find("HHCPN098I") != std::string::npos;
+        if (flushed) break;
+        (void)console.Command("start");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt % 7));
+        auto s = console.Command("stop");
+        if (!s.ok()) return ConsoleError(port, s.status());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (!flushed) {
+        std::fprintf(stderr, "PAS684E ACKNOWLEDGED GUEST WRITES ARE MISSING ON %s: Hercules did not write back "
+                             "its cached tracks (devinit %04X refused)\n",
+                     image.c_str(), params->device);
+        return kFailed;
+      }
+    }
+  }
   auto c = console.ReadCounters();
   if (!c.ok()) return ConsoleError(port, c.status());
   PrintCounters(port, *c);

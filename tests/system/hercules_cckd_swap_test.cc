@@ -271,6 +271,11 @@ TEST_F(HerculesCckdSwap, SwapCkdToCckdUnderHerculesReopens) {
   std::string why = SettleUnit(sys_->config, "0A80", &image);
   ASSERT_EQ(why, "") << why;
   EXPECT_EQ(image, tgt);
+  // The guest's own check, with Hercules still running on the compressed
+  // target (pas guest verify makes it write its cache back first).
+  ProcessResult v = Pas({"guest", "verify", tgt, "--port", std::to_string(sys_->port)});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err << Log(*sys_);
+  EXPECT_TRUE(Contains(v.out, "PAS685I")) << v.out;
   const hercules::GuestCounters c = StopAndQuit();
   why = CheckAfterStop(tgt, sys_->params, c);
   EXPECT_EQ(why, "") << why;
