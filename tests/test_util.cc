@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -140,28 +139,6 @@ std::string ReadFile(const std::string& path) {
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
-}
-
-bool CompletedPerhapsPaced(const ProcessResult& r) {
-  if (r.exit_code == 0) return true;
-  if (r.exit_code != 4) return false;
-  bool paced = false;
-  size_t pos = 0;
-  while ((pos = r.out.find("PAS", pos)) != std::string::npos) {
-    // A message ID: PAS, three digits, a severity letter.
-    if (pos + 7 <= r.out.size() && std::isdigit(static_cast<unsigned char>(r.out[pos + 3])) &&
-        std::isdigit(static_cast<unsigned char>(r.out[pos + 4])) &&
-        std::isdigit(static_cast<unsigned char>(r.out[pos + 5]))) {
-      const char sev = r.out[pos + 6];
-      if (r.out.compare(pos, 7, "PAS238W") == 0) {
-        paced = true;
-      } else if (sev == 'W' || sev == 'E' || sev == 'S') {
-        return false;
-      }
-    }
-    pos += 3;
-  }
-  return paced;
 }
 
 ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin_text,

@@ -48,12 +48,6 @@ struct ProcessResult {
   std::string err;  // stderr
 };
 
-// A job that ran under writers completed: condition code 0, or 4 when its
-// only warnings are PAS238W (the writers outpaced the copy and were paced,
-// which a loaded machine makes happen; documented as condition code 4). Any
-// other warning or error is not a completion.
-bool CompletedPerhapsPaced(const ProcessResult& r);
-
 // Runs argv (argv[0] is a path or a name looked up in PATH) with optional
 // stdin text and extra environment ("K=V"), killing it after timeout_s.
 ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin_text = "",

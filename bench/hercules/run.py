@@ -173,7 +173,7 @@ def run_swap(pas, work):
         after = counters(h.port)
         time.sleep(0.3)
         rising = counters(h.port)["writes"] > after["writes"]
-        if job.returncode not in (0, 4):  # 4: PAS238W, the guest was paced
+        if job.returncode not in (0, 4):  # 4: a warning (the swap completed)
             raise RuntimeError("the SWAP ended with condition code %d:\n%s" % (job.returncode, job.stdout))
         with open(os.path.join(work, "report.json")) as f:
             vol = json.load(f)["volumes"][0]

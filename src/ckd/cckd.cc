@@ -684,6 +684,15 @@ Status CckdFile::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
 Result<std::vector<CckdFile::Extent>> CckdFile::ScanExtents(CckdSpace* space) const {
   const std::string who = "compressed image " + path_;
   PAS_ASSIGN_OR_RETURN(uint64_t file_size, FileSize(fd_, who));
+  // A file that a program writes while it is scanned grows: an image
+  // appended after the size was taken is not outside the file. Measure
+  // again before calling a table entry corrupt.
+  auto beyond = [&](uint64_t end) -> bool {
+    if (end <= file_size) return false;
+    auto now = FileSize(fd_, who);
+    if (now.ok()) file_size = std::max(file_size, *now);
+    return end > file_size;
+  };
   uint8_t opts = 0;
   PAS_RETURN_IF_ERROR(PreadExact(fd_, &opts, 1, kCckdHeaderOffset + 3, who + ": header"));
   const uint64_t l1end = L1End(header_);
@@ -712,7 +721,7 @@ Result<std::vector<CckdFile::Extent>> CckdFile::ScanExtents(CckdSpace* space) co
       return Status::Corruption(who + ": L1 entry " + std::to_string(i) +
                                 " is FFFFFFFF (a shadow file's 'not here') in a base image");
     }
-    if (pos < l1end || uint64_t{pos} + kCckdL2TableSize > file_size) {
+    if (pos < l1end || beyond(uint64_t{pos} + kCckdL2TableSize)) {
       return Status::Corruption(who + ": L1 entry " + std::to_string(i) + ": L2 table at " +
                                 Hex(pos) + " is outside the file's space (" + Hex(l1end) + "-" +
                                 Hex(file_size) + ")");
@@ -745,7 +754,7 @@ Result<std::vector<CckdFile::Extent>> CckdFile::ScanExtents(CckdSpace* space) co
         return Status::Corruption(where + ": inconsistent length " + std::to_string(e.len) +
                                   " size " + std::to_string(e.size));
       }
-      if (e.pos < l1end || uint64_t{e.pos} + e.len > file_size) {
+      if (e.pos < l1end || beyond(uint64_t{e.pos} + e.len)) {
         return Status::Corruption(where + ": image at " + Hex(e.pos) + " length " +
                                   std::to_string(e.len) + " is outside the file's space (" +
                                   Hex(l1end) + "-" + Hex(file_size) + ")");
@@ -771,6 +780,7 @@ Result<std::vector<CckdFile::Extent>> CckdFile::ScanExtents(CckdSpace* space) co
       sp.largest_free = std::max<uint32_t>(sp.largest_free, static_cast<uint32_t>(gap));
     }
   }
+  sp.file_size = file_size;
   if (space != nullptr) *space = sp;
   return ext;
 }

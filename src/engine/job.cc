@@ -865,7 +865,7 @@ class VolumeJob {
           } else {
             header_.pace_us = next;  // written with the next handover request
             st_.pace_us = std::max(st_.pace_us, next);
-            rep_.Message("PAS238W", {{"volser", st_.volser}, {"pass", std::to_string(st_.passes)},
+            rep_.Message("PAS238I", {{"volser", st_.volser}, {"pass", std::to_string(st_.passes)},
                                      {"tracks", report::FormatThousands(n)}, {"pace_ms", FormatFixed(next / 1000.0, 2)}});
           }
         }

@@ -559,14 +559,16 @@ constexpr MessageDef kMessages[] = {
      .text = "{system} SWAPPED UNIT={source} TO {target} FOR VOL={volser}; I/O PAUSED {pause_ms} MS",
      .explanation = "That system now directs the volume's I/O to the target.",
      .action = "None."},
-    {.id = "PAS238W",
+    {.id = "PAS238I",
      .text = "WRITES OUTPACE THE COPY OF VOL={volser}: PACING WRITERS (PASS {pass}, {tracks} "
              "UPDATED TRACKS, {pace_ms} MS ADDED PER WRITE)",
      .explanation = "The changed-track set stopped shrinking: the systems dirty tracks at least "
                     "as fast as the copy cleans them, so recopying alone would never converge. "
                     "Every participant now adds the stated delay after each write to the "
                     "volume (at most 5 ms, raised pass by pass while the set still does not "
-                    "shrink) until the swap or the end of the job.",
+                    "shrink) until the swap or the end of the job. Pacing is the job's flow "
+                    "control, not a fault: the swap completes with condition code 0, and "
+                    "PAS247I and the PACED statistic say how much the writers were slowed.",
      .action = "None; expect slower writes to the volume until the swap."},
     {.id = "PAS239I",
      .text = "OLD SOURCE UNIT={source} RELABELLED {new_volser}",
@@ -613,7 +615,7 @@ constexpr MessageDef kMessages[] = {
                     "(the dirty set is small enough for the final copy), SET STOPPED SHRINKING "
                     "(but copies within the 20 ms pause budget, so the writers are not slowed), "
                     "SET STOPPED SHRINKING AT THE LARGEST PACE, or PASS LIMIT. WRITERS tells whether the writers were "
-                    "paced and by how much (PAS238W). {passes} counts every pass before the quiesce, "
+                    "paced and by how much (PAS238I). {passes} counts every pass before the quiesce, "
                     "the first copy pass included, as PAS232I, PAS250I and the PASSES statistic "
                     "number them; the final copy under quiesce is the next pass and is bounded "
                     "by the last set.",

@@ -100,7 +100,7 @@ TEST_F(HerculesSwap, SwapWhileTheGuestWritesAsFastAsItCan) {
   const hercules::GuestCounters before = Counters(*sys_);
   ProcessResult job = RunFunction("SWAP", "B887");
   const hercules::GuestCounters after = Counters(*sys_);
-  ASSERT_TRUE(CompletedPerhapsPaced(job)) << job.out << job.err << Log(*sys_);
+  ASSERT_EQ(job.exit_code, 0) << job.out << job.err << Log(*sys_);
   EXPECT_TRUE(Contains(job.out, "PAS241I")) << job.out;
   EXPECT_GT(after.writes, before.writes) << "the guest wrote nothing during the swap";
   ExpectRising();
@@ -134,7 +134,7 @@ TEST_F(HerculesSwap, SwapDumpLeavesAPointInTimeCopyAndTheGuestOnTheSource) {
   SetUpSystem(/*delay_us=*/50);
   if (HasFatalFailure()) return;
   ProcessResult job = RunFunction("SWAPDUMP", "B887");
-  ASSERT_TRUE(CompletedPerhapsPaced(job)) << job.out << job.err << Log(*sys_);
+  ASSERT_EQ(job.exit_code, 0) << job.out << job.err << Log(*sys_);
   ExpectRising();
   std::string image;
   std::string why = SettleUnit(sys_->config, "0A80", &image);
@@ -210,7 +210,7 @@ TEST_F(HerculesSwap, JobKilledInEachPhaseThenASwapSucceeds) {
     ExpectRising(300);
   }
   ProcessResult again = RunFunction("SWAP", "D887");
-  ASSERT_TRUE(CompletedPerhapsPaced(again)) << again.out << again.err << Log(*sys_);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err << Log(*sys_);
   std::string image;
   std::string why = SettleUnit(sys_->config, "0A80", &image);
   ASSERT_EQ(why, "") << why;
@@ -267,7 +267,7 @@ TEST_F(HerculesSwap, HerculesKilledMidSwap) {
     const std::string again_target = image == tgt ? "D887" : "B887";
     ProcessResult again = RunDeck(h.config, "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM1887,SWAPUNIT=" +
                                                 again_target + "\n");
-    EXPECT_TRUE(CompletedPerhapsPaced(again)) << again.out << again.err;
+    EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
     std::string after;
     why = SettleUnit(h.config, "0A80", &after);
     EXPECT_EQ(why, "") << why;
@@ -306,7 +306,7 @@ TEST_F(HerculesSwap, HerculesAndWorkloadSystemsWithAMonitor) {
   auto workload = Workload(cfg_b, "2887", "jb", 0, 1, 4);
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   ProcessResult job = RunDeck(cfg_b, "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM1887,SWAPUNIT=C887\n", {}, 120);
-  EXPECT_TRUE(CompletedPerhapsPaced(job)) << job.out << job.err << monitor->Stdout() << monitor->Stderr() << Log(*sys_);
+  EXPECT_EQ(job.exit_code, 0) << job.out << job.err << monitor->Stdout() << monitor->Stderr() << Log(*sys_);
   EXPECT_TRUE(Contains(job.out, "SYSA")) << "SYSA did not join\n" << job.out;
   EXPECT_EQ(workload->Wait(60), 0) << workload->Stdout() << workload->Stderr();
   ExpectRising(300);

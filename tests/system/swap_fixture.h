@@ -22,7 +22,6 @@
 namespace pas::swaptest {
 
 using pas::testing::Child;
-using pas::testing::CompletedPerhapsPaced;
 using pas::testing::ProcessResult;
 using pas::testing::ScratchDir;
 using pas::testing::WriteFile;

@@ -53,7 +53,7 @@ TEST_F(SwapModesTest, SwapDumpUnderWorkloadLeavesSystemsOnSourceAndAConsistentTa
   auto wb = Workload(cfg_b_, "2887", "jb", 1, 2, 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   ProcessResult r = RunDeck(cfg_a_, Deck("SWAPDUMP"), {"PAS_JOIN_TIMEOUT=10"});
-  EXPECT_TRUE(CompletedPerhapsPaced(r)) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "PAS242I")) << r.out;
   EXPECT_EQ(wa->Wait(60), 0) << wa->Stderr();
   EXPECT_EQ(wb->Wait(60), 0) << wb->Stderr();
@@ -107,7 +107,7 @@ TEST_F(SwapModesTest, SimSwapReportsSystemsAndTheirMonitors) {
   auto mon = Monitor(cfg_b_, "C887");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   r = RunDeck(cfg_a_, Deck("SIMSWAP"));
-  EXPECT_TRUE(CompletedPerhapsPaced(r)) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "PAS261I SIMSWAP VOL=VM1887: SYSTEM SYSB HAS UNIT=2887 ONLINE; MONITOR UP")) << r.out;
   EXPECT_TRUE(ReadFile(tgt_) == before_tgt);
   EXPECT_EQ(wb->Wait(30), 0);
@@ -120,7 +120,7 @@ TEST_F(SwapModesTest, SimSwapMonJoinsAndLeaves) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const std::string before_tgt = ReadFile(tgt_);
   ProcessResult r = RunDeck(cfg_a_, Deck("SIMSWAPMON"), {"PAS_JOIN_TIMEOUT=10"});
-  EXPECT_TRUE(CompletedPerhapsPaced(r)) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "PAS263I SIMSWAPMON VOL=VM1887: SYSB JOINED AND LEFT")) << r.out;
   EXPECT_EQ(wb->Wait(30), 0);
   EXPECT_TRUE(ReadFile(tgt_) == before_tgt);
