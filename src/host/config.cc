@@ -327,6 +327,7 @@ class Parser {
     u.line = line;
     for (size_t i = 3; i < t.size(); ++i) {
       if (t[i].size() >= 3 && Upper(t[i].substr(0, 3)) == "SF=") u.shadow_files = t[i];
+      u.operands.push_back(t[i]);
     }
     config_.units.push_back(std::move(u));
     return Status::Ok();

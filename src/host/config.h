@@ -45,6 +45,10 @@ struct UnitConfig {
   std::vector<CpAlloc> allocs;
   int line = 0;             // line of the device statement
   std::string shadow_files; // the Hercules sf= operand ("sf=..."), "" if none
+  // Every operand after the file name, as written (Hercules' device
+  // options: cu=3990, nolazywrite, ...); the intercept passes them on when
+  // it makes Hercules reopen the unit (doc/cckd-live.md).
+  std::vector<std::string> operands;
 };
 
 struct SystemConfig {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -143,8 +144,35 @@ int Verify(int argc, char** argv) {
     // the guest then runs a moment and is stopped again.
     auto img = ckd::CkdImage::Open(image, false);
     if (img.ok() && img->compressed()) {
-      char cmd[32];
-      std::snprintf(cmd, sizeof cmd, "devinit %04X", params->device);
+      // The file Hercules has open, by name (`devlist`): devinit without a
+      // file name would reuse the device's saved operands, which Hercules
+      // 3.13 has altered in place (`cu=3990` became `cu`), and fail.
+      char list[32];
+      std::snprintf(list, sizeof list, "devlist %04X", params->device);
+      auto l = console.Command(list);
+      if (!l.ok()) return ConsoleError(port, l.status());
+      std::string file;
+      {
+        char dev[16];
+        std::snprintf(dev, sizeof dev, "%04X 3390 ", params->device);
+        size_t at = l->find(dev);
+        if (at == std::string::npos) {
+          std::snprintf(dev, sizeof dev, "%04X 3380 ", params->device);
+          at = l->find(dev);
+        }
+        if (at != std::string::npos) {
+          at += std::strlen(dev);
+          file = l->substr(at, l->find_first_of(" \n", at) - at);
+        }
+      }
+      if (file.empty()) {
+        std::fprintf(stderr, "PAS684E ACKNOWLEDGED GUEST WRITES ARE MISSING ON %s: Hercules does not list device "
+                             "%04X\n",
+                     image.c_str(), params->device);
+        return kFailed;
+      }
+      const std::string cmd_text = "devinit " + std::string(list + 8) + " " + file;
+      const char* cmd = cmd_text.c_str();
       bool flushed = false;
       for (int attempt = 0; attempt < 200 && !flushed; ++attempt) {
         auto r = console.Command(cmd);

@@ -88,6 +88,16 @@ TEST(ConfigTest, ParsesSeedLikeConfiguration) {
   EXPECT_STREQ(AllocTypeName(AllocType::kSpool), "SPOOL");
 }
 
+// The device options after the file name are kept as written (the
+// intercept passes them on when it makes Hercules reopen a unit).
+TEST(ConfigTest, DeviceOperandsAfterTheFileAreKept) {
+  auto r = ParseSystemConfig("LPARNAME SYSA\n0A80 3390 a.ckd cu=3990 nolazywrite # note\n0A81 3390 b.ckd\n",
+                             "/x/s.cnf");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->units[0].operands, (std::vector<std::string>{"cu=3990", "nolazywrite"}));
+  EXPECT_TRUE(r->units[1].operands.empty());
+}
+
 TEST(ConfigTest, SysnameIsAcceptedAndStatementsMayPrecedeDevices) {
   auto r = ParseSystemConfig("ALLOC 100 PAGE 0-5\nCPOWNED 100\nSYSNAME s1\n100 3390 a.ckd\n",
                              "/x/s1.cnf");

@@ -59,6 +59,12 @@ class HerculesCckdSwap : public HerculesFixture {
     sys_->params.tracks = tracks;
     sys_->params.delay_us = delay_us;
     sys_->config = HerculesConfig(name, "0A0001", sys_->port, src_, {{"B887", tgt_}, {"D887", fresh_}});
+    // A device option after the file: the reopen passes it on to devinit.
+    std::string text = pas::testing::ReadFile(sys_->config);
+    const std::string line = "0A80 3390 " + src_ + "\n";
+    ASSERT_NE(text.find(line), std::string::npos) << text;
+    text.replace(text.find(line), line.size(), "0A80 3390 " + src_ + " cu=3990\n");
+    WriteFile(sys_->config, text);
     std::string why = StartHercules(*sys_);
     ASSERT_EQ(why, "") << why;
   }

@@ -921,7 +921,20 @@ void RunReopen(UnitRt* u, const host::ReopenRequest& r) {
         Hex4(u->devnum).c_str(), r.image.c_str());
     return;
   }
-  const std::string cmd = "devinit " + Hex4(u->devnum) + " " + r.image;
+  // The device statement's operands after the file name go with it:
+  // devinit replaces all of them.
+  std::string operands;
+  if (const host::UnitConfig* uc = p.config.FindUnit(u->devnum)) {
+    for (const std::string& o : uc->operands) {
+      if (o.find_first_of(" \t\"'") != std::string::npos) {
+        Say("PAS215E UNIT %s: CANNOT REOPEN IT: OPERAND %s OF ITS DEVICE STATEMENT HAS BLANKS OR QUOTES",
+            Hex4(u->devnum).c_str(), o.c_str());
+        return;
+      }
+      operands += " " + o;
+    }
+  }
+  const std::string cmd = "devinit " + Hex4(u->devnum) + " " + r.image + operands;
   t_reopen.unit = u;
   t_reopen.seq = r.seq;
   t_reopen.image = IdOfPath(r.image);
@@ -942,7 +955,7 @@ void RunReopen(UnitRt* u, const host::ReopenRequest& r) {
   // devinit without a file name reopens what Hercules names).
   const std::string now = UnitImage(u);
   if (IdOfPath(now) == IdOfPath(r.image) || now.find_first_of(" \t\"'") != std::string::npos) return;
-  const std::string again = "devinit " + Hex4(u->devnum) + " " + now;
+  const std::string again = "devinit " + Hex4(u->devnum) + " " + now + operands;
   // Keeps the registration across its close (ReleaseUnitIfUnused); its
   // open is an ordinary one (reached).
   t_reopen.unit = u;
