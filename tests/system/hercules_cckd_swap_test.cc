@@ -393,5 +393,41 @@ TEST_F(HerculesCckdSwap, HerculesKilledMidSwap) {
   }
 }
 
+
+// The reopen asked by a monitor: SYSA (Hercules on the compressed volume,
+// with `pas monitor`) takes part in a SWAP run from SYSB, which has the
+// volume defined and no process using it. SYSA's Hercules follows to the
+// target; nothing the guest wrote is lost.
+TEST_F(HerculesCckdSwap, AMonitorMakesHerculesReopenForAJobOfAnotherSystem) {
+  uint32_t first = 0;
+  const std::string src = CompressedGuestVolume("vm1887.cckd", 60, &first);
+  const std::string tgt = CompressedTarget("b887.cckd", "NEW887");
+  const std::string fresh = MakeEmptyVolume("d887.ckd", "NEW888", 15);
+  SetUpSystem(src, first, 60, /*delay_us=*/20, tgt, fresh);
+  if (HasFatalFailure()) return;
+  const std::string cfg_b = Config("SYSB", "0B0002", {{"2887", src}, {"C887", tgt, true}});
+  auto monitor = Monitor(sys_->config, "B887");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const hercules::GuestCounters before = Counters(*sys_);
+  ProcessResult job = RunDeck(cfg_b, "  SWAP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=VM1887,SWAPUNIT=C887\n", {}, 120);
+  EXPECT_EQ(job.exit_code, 0) << job.out << job.err << monitor->Stdout() << monitor->Stderr() << Log(*sys_);
+  EXPECT_TRUE(Contains(job.out, "SYSA")) << "SYSA did not join\n" << job.out;
+  EXPECT_GT(Counters(*sys_).writes, before.writes);
+  ExpectRising(300);
+  std::string image;
+  std::string why = SettleUnit(sys_->config, "0A80", &image);
+  ASSERT_EQ(why, "") << why;
+  EXPECT_EQ(image, tgt);
+  auto devlist = sys_->console.Command("devlist 0A80");
+  ASSERT_TRUE(devlist.ok());
+  EXPECT_TRUE(Contains(*devlist, "b887.cckd")) << *devlist;
+  const hercules::GuestCounters c = StopAndQuit();
+  why = CheckAfterStop(tgt, sys_->params, c);
+  EXPECT_EQ(why, "") << why;
+  EXPECT_EQ(Cdsk(tgt), "");
+  monitor->Kill(SIGTERM);
+  monitor->Wait(20);
+}
+
 }  // namespace
 }  // namespace pas::swaptest
