@@ -5,8 +5,12 @@
 // paths, and a machine cut off the network in the middle of a swap.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "bed.h"
@@ -158,6 +162,25 @@ TEST_F(Scenario, MachineCutOffDuringTheCopy) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
+// The pid of a stopped process (state T) whose command line names `word`,
+// or -1 after `timeout_s`. The machines share this host's process IDs.
+int StoppedProcessWith(const std::string& word, int timeout_s) {
+  for (int i = 0; i < timeout_s * 20; ++i) {
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      const std::string name = e.path().filename().string();
+      if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+      std::string cmd = pas::testing::ReadFile(e.path().string() + "/cmdline");
+      for (char& c : cmd) if (c == '\0') c = ' ';
+      if (cmd.find(word) == std::string::npos || cmd.rfind("env ", 0) == 0) continue;
+      const std::string stat = pas::testing::ReadFile(e.path().string() + "/stat");
+      const size_t paren = stat.rfind(')');
+      if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T') return std::stoi(name);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
 // Machine 2's FUSE client dies after it joined: its locks go with it, the
 // job sees the participant gone and fails the volume; machine 1 stays on
 // the source with every acknowledged write, machine 2 never moves.
@@ -166,16 +189,19 @@ TEST_F(Scenario, FuseClientKilledAfterTheJoin) {
   StartMonitors("B887");
   StartWorkloads(10, "a");
   Sleep(1500);
-  pas::testing::WriteFile(bed_ / "swap.deck", Deck("SWAP", "B887"));
-  auto job = bed_.Start(1, Pas({"run", bed_ / "swap.deck", "--config", Config(1)}), "job");
-  bool joined = false;
-  for (int i = 0; i < 600 && !joined; ++i) {
-    joined = Contains(job->Stdout(), "PAS233I SYS2 ");
-    if (!joined) Sleep(50);
-  }
-  ASSERT_TRUE(joined) << job->Stdout() << job->Stderr();
+  const std::string deck = bed_ / "fuse-kill-swap.deck";
+  pas::testing::WriteFile(deck, Deck("SWAP", "B887"));
+  // The job stops itself after its copy pass (SYS2 has joined by then), so
+  // the client dies in the middle of the swap however fast the copy is.
+  std::vector<std::string> argv = Pas({"run", deck, "--config", Config(1)});
+  argv.insert(argv.begin(), {"env", "PAS_FAULT_POINT=job.copy:1:stop"});
+  auto job = bed_.Start(1, argv, "job");
+  const int pid = StoppedProcessWith(deck, 60);
+  ASSERT_GT(pid, 0) << "the job did not stop after its copy pass\n" << job->Stdout() << job->Stderr();
+  ASSERT_TRUE(Contains(job->Stdout(), "PAS233I SYS2 ")) << job->Stdout() << job->Stderr();
   ProcessResult kill = bed_.KillClient(2);
   ASSERT_EQ(kill.exit_code, 0) << kill.out << kill.err;
+  ASSERT_EQ(::kill(pid, SIGCONT), 0);
   const int rc = job->Wait(180);
   const std::string out = job->Stdout();
   EXPECT_EQ(rc, 8) << out << job->Stderr();
