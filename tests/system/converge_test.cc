@@ -51,9 +51,12 @@ TEST_F(ConvergeTest, WritersFasterThanTheCopyArePacedAndTheSwapCompletes) {
   const int before_quiesce = std::stoi(m[1]);
   ASSERT_TRUE(std::regex_search(r.out, m, std::regex("PASSES\\.\\.\\.\\.\\.([0-9]+)"))) << r.out;
   EXPECT_EQ(std::stoi(m[1]), before_quiesce + 1) << r.out;
-  const std::regex named("(RECOPY PASS|\\(PASS) ([0-9]+)");
+  // A PAS232I that finds no updated track announces a pass that does not
+  // run (PAS247I then counts one fewer); every other names a pass that ran.
+  const std::regex named("(RECOPY PASS|\\(PASS) ([0-9]+)( FOR VOL=VM1887: 0 UPDATED)?");
   int highest = 0;
   for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), named); it != std::sregex_iterator(); ++it) {
+    if ((*it)[3].matched) continue;
     highest = std::max(highest, std::stoi((*it)[2]));
   }
   EXPECT_GE(highest, 2) << r.out;
