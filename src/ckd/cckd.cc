@@ -1,6 +1,7 @@
 // Compressed Hercules CKD images. See cckd.h and doc/ckd-format.md
 // ("Compressed images").
 #include "ckd/cckd.h"
+#include "ckd/file_io.h"
 
 #include <bzlib.h>
 #include <fcntl.h>
@@ -48,35 +49,6 @@ std::string Hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llX", static_cast<unsigned long long>(v));
   return buf;
-}
-
-Status PreadExact(int fd, uint8_t* buf, size_t len, uint64_t off, const std::string& what) {
-  while (len > 0) {
-    ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(what);
-    }
-    if (n == 0) return Status::Corruption(what + ": extends past the end of the file");
-    buf += n;
-    len -= static_cast<size_t>(n);
-    off += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
-}
-
-Status PwriteExact(int fd, const uint8_t* buf, size_t len, uint64_t off, const std::string& what) {
-  while (len > 0) {
-    ssize_t n = ::pwrite(fd, buf, len, static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(what);
-    }
-    buf += n;
-    len -= static_cast<size_t>(n);
-    off += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
 }
 
 Result<uint64_t> FileSize(int fd, const std::string& what) {
@@ -257,7 +229,7 @@ Result<std::unique_ptr<CckdFile>> CckdFile::Open(int fd, const std::string& path
     return Status::Corruption(who + ": " + std::to_string(file_size) +
                               " bytes cannot hold the device and CCKD headers (truncated?)");
   }
-  PAS_RETURN_IF_ERROR(PreadExact(fd, hb, sizeof hb, kCckdHeaderOffset, who + ": CCKD header"));
+  PAS_RETURN_IF_ERROR(PreadFull(fd, hb, sizeof hb, kCckdHeaderOffset, who + ": CCKD header", /*eof_is_corruption=*/true));
   auto hr = DecodeCckdHeader(hb);
   if (!hr.ok()) return hr.status().WithContext(who);
   CckdHeader h = *hr;
@@ -304,7 +276,7 @@ Result<std::unique_ptr<CckdFile>> CckdFile::Open(int fd, const std::string& path
                                 std::to_string(file_size) + " bytes");
     }
     uint8_t first[8];
-    PAS_RETURN_IF_ERROR(PreadExact(fd, first, 8, h.free_off, fwho));
+    PAS_RETURN_IF_ERROR(PreadFull(fd, first, 8, h.free_off, fwho, /*eof_is_corruption=*/true));
     auto check_block = [&](uint32_t i, uint32_t pos, uint32_t len) -> Status {
       if (pos < l1end || uint64_t{pos} + len > std::max<uint64_t>(h.size, file_size)) {
         return Status::Corruption(fwho + ": block " + std::to_string(i) + " at " + Hex(pos) +
@@ -314,9 +286,9 @@ Result<std::unique_ptr<CckdFile>> CckdFile::Open(int fd, const std::string& path
     };
     if (std::memcmp(first, kFreeTableMagic, 8) == 0) {
       std::vector<uint8_t> table(size_t{h.free_number} * 8);
-      PAS_RETURN_IF_ERROR(PreadExact(fd, table.data(), table.size(), h.free_off + 8ull,
+      PAS_RETURN_IF_ERROR(PreadFull(fd, table.data(), table.size(), h.free_off + 8ull,
                                      fwho + " table of " + std::to_string(h.free_number) +
-                                         " entries at " + Hex(h.free_off)));
+                                         " entries at " + Hex(h.free_off), /*eof_is_corruption=*/true));
       uint64_t prev_end = 0;
       for (uint32_t i = 0; i < h.free_number; ++i) {
         const uint32_t pos = Get32(&table[size_t{i} * 8], big_endian);
@@ -341,7 +313,7 @@ Result<std::unique_ptr<CckdFile>> CckdFile::Open(int fd, const std::string& path
                                     Hex(pos) + " was already visited");
         }
         uint8_t blk[8];
-        PAS_RETURN_IF_ERROR(PreadExact(fd, blk, 8, pos, fwho + " block at " + Hex(pos)));
+        PAS_RETURN_IF_ERROR(PreadFull(fd, blk, 8, pos, fwho + " block at " + Hex(pos), /*eof_is_corruption=*/true));
         const uint32_t next = Get32(blk, big_endian);
         const uint32_t len = Get32(blk + 4, big_endian);
         PAS_RETURN_IF_ERROR(check_block(i, pos, len));
@@ -366,27 +338,27 @@ Result<std::unique_ptr<CckdFile>> CckdFile::Create(int fd, const std::string& pa
   h.size = h.used = static_cast<uint32_t>(l1end);
   const std::string who = "compressed image " + path;
   auto hdr = EncodeCckdHeader(h);
-  PAS_RETURN_IF_ERROR(PwriteExact(fd, hdr.data(), hdr.size(), kCckdHeaderOffset, who + ": header"));
+  PAS_RETURN_IF_ERROR(PwriteFull(fd, hdr.data(), hdr.size(), kCckdHeaderOffset, who + ": header"));
   std::vector<uint8_t> l1(L1Size(h), 0);
-  PAS_RETURN_IF_ERROR(PwriteExact(fd, l1.data(), l1.size(), kCckdL1Offset, who + ": L1 table"));
+  PAS_RETURN_IF_ERROR(PwriteFull(fd, l1.data(), l1.size(), kCckdL1Offset, who + ": L1 table"));
   if (::ftruncate(fd, static_cast<off_t>(l1end)) != 0) return Status::FromErrno(who + ": sizing");
   return std::unique_ptr<CckdFile>(new CckdFile(fd, path, g, h, true));
 }
 
 Result<uint32_t> CckdFile::ReadL1Entry(uint32_t l1x) const {
   uint8_t b[4];
-  PAS_RETURN_IF_ERROR(PreadExact(fd_, b, 4, kCckdL1Offset + uint64_t{l1x} * 4,
+  PAS_RETURN_IF_ERROR(PreadFull(fd_, b, 4, kCckdL1Offset + uint64_t{l1x} * 4,
                                  "compressed image " + path_ + ": L1 entry " +
-                                     std::to_string(l1x)));
+                                     std::to_string(l1x), /*eof_is_corruption=*/true));
   return Get32(b, big_endian_);
 }
 
 Status CckdFile::ReadL2Entries(uint32_t l2pos, uint32_t first, uint32_t count,
                                L2Entry* out) const {
   std::vector<uint8_t> b(size_t{count} * kCckdL2EntrySize);
-  PAS_RETURN_IF_ERROR(PreadExact(fd_, b.data(), b.size(),
+  PAS_RETURN_IF_ERROR(PreadFull(fd_, b.data(), b.size(),
                                  uint64_t{l2pos} + uint64_t{first} * kCckdL2EntrySize,
-                                 "compressed image " + path_ + ": L2 table at " + Hex(l2pos)));
+                                 "compressed image " + path_ + ": L2 table at " + Hex(l2pos), /*eof_is_corruption=*/true));
   for (uint32_t i = 0; i < count; ++i) {
     const uint8_t* p = &b[size_t{i} * kCckdL2EntrySize];
     out[i] = L2Entry{Get32(p, big_endian_), Get16(p + 4, big_endian_), Get16(p + 6, big_endian_)};
@@ -526,10 +498,10 @@ Status CckdFile::ReadTracks(uint32_t first, uint32_t count, std::span<uint8_t> o
                                   ": L2 entry points to " + Hex(e.pos) + ", inside the headers");
       }
       buf.resize(len);
-      PAS_RETURN_IF_ERROR(PreadExact(fd_, buf.data(), len, e.pos,
+      PAS_RETURN_IF_ERROR(PreadFull(fd_, buf.data(), len, e.pos,
                                      "compressed image " + path_ + ": image of " +
                                          TrackText(geometry_, t + k) + " at " + Hex(e.pos) +
-                                         " length " + std::to_string(len)));
+                                         " length " + std::to_string(len), /*eof_is_corruption=*/true));
       uint64_t off = 0;
       for (uint32_t j = k; j < m; ++j) {
         PAS_RETURN_IF_ERROR(DecodeImage(t + j, std::span<const uint8_t>(buf).subspan(off, l2[j].len),
@@ -545,11 +517,11 @@ Status CckdFile::ReadTracks(uint32_t first, uint32_t count, std::span<uint8_t> o
 
 Status CckdFile::MarkOpenedLocked() {
   uint8_t opts;
-  PAS_RETURN_IF_ERROR(PreadExact(fd_, &opts, 1, kCckdHeaderOffset + 3,
-                                 "compressed image " + path_ + ": header options"));
+  PAS_RETURN_IF_ERROR(PreadFull(fd_, &opts, 1, kCckdHeaderOffset + 3,
+                                 "compressed image " + path_ + ": header options", /*eof_is_corruption=*/true));
   if (opts & kCckdOpened) return Status::Ok();
   opts |= kCckdOpened | kCckdOpenedReadWrite;
-  PAS_RETURN_IF_ERROR(PwriteExact(fd_, &opts, 1, kCckdHeaderOffset + 3,
+  PAS_RETURN_IF_ERROR(PwriteFull(fd_, &opts, 1, kCckdHeaderOffset + 3,
                                   "compressed image " + path_ + ": header options"));
   // The OPENED bit must be on the disk before anything it protects.
   if (::fdatasync(fd_) != 0) return Status::FromErrno("compressed image " + path_ + ": fdatasync");
@@ -619,7 +591,7 @@ Status CckdFile::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
     if (end + images.size() > kMaxFileSize) {
       return Status::IoError(who + ": a compressed image cannot grow past 4 GiB", EFBIG);
     }
-    PAS_RETURN_IF_ERROR(PwriteExact(fd_, images.data(), images.size(), end,
+    PAS_RETURN_IF_ERROR(PwriteFull(fd_, images.data(), images.size(), end,
                                     who + ": writing track images of tracks " +
                                         std::to_string(first) + "+" + std::to_string(count)));
     for (L2Entry& e : entries) {
@@ -655,12 +627,12 @@ Status CckdFile::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
         if (end + kCckdL2TableSize > kMaxFileSize) {
           return Status::IoError(who + ": a compressed image cannot grow past 4 GiB", EFBIG);
         }
-        PAS_RETURN_IF_ERROR(PwriteExact(fd_, table.data(), table.size(), end,
+        PAS_RETURN_IF_ERROR(PwriteFull(fd_, table.data(), table.size(), end,
                                         who + ": writing L2 table " + std::to_string(l1x)));
         FaultPoint("cckd.after_l2table");
         uint8_t l1e[4];
         Put32(l1e, static_cast<uint32_t>(end));
-        PAS_RETURN_IF_ERROR(PwriteExact(fd_, l1e, 4, kCckdL1Offset + uint64_t{l1x} * 4,
+        PAS_RETURN_IF_ERROR(PwriteFull(fd_, l1e, 4, kCckdL1Offset + uint64_t{l1x} * 4,
                                         who + ": writing L1 entry " + std::to_string(l1x)));
         end += kCckdL2TableSize;
       }
@@ -671,7 +643,7 @@ Status CckdFile::WriteTracks(uint32_t first, std::span<const uint8_t> slots) {
       }
       std::vector<uint8_t> b(size_t{n} * 8);
       for (uint32_t k = 0; k < n; ++k) encode(&b[k * 8], entries[done + k]);
-      PAS_RETURN_IF_ERROR(PwriteExact(fd_, b.data(), b.size(), uint64_t{l2pos} + uint64_t{l2x} * 8,
+      PAS_RETURN_IF_ERROR(PwriteFull(fd_, b.data(), b.size(), uint64_t{l2pos} + uint64_t{l2x} * 8,
                                       who + ": writing L2 entries of tracks " + std::to_string(t) +
                                           "+" + std::to_string(n)));
       FaultPoint("cckd.after_l2");
@@ -694,10 +666,10 @@ Result<std::vector<CckdFile::Extent>> CckdFile::ScanExtents(CckdSpace* space) co
     return end > file_size;
   };
   uint8_t opts = 0;
-  PAS_RETURN_IF_ERROR(PreadExact(fd_, &opts, 1, kCckdHeaderOffset + 3, who + ": header"));
+  PAS_RETURN_IF_ERROR(PreadFull(fd_, &opts, 1, kCckdHeaderOffset + 3, who + ": header", /*eof_is_corruption=*/true));
   const uint64_t l1end = L1End(header_);
   std::vector<uint8_t> l1(L1Size(header_));
-  PAS_RETURN_IF_ERROR(PreadExact(fd_, l1.data(), l1.size(), kCckdL1Offset, who + ": L1 table"));
+  PAS_RETURN_IF_ERROR(PreadFull(fd_, l1.data(), l1.size(), kCckdL1Offset, who + ": L1 table", /*eof_is_corruption=*/true));
   std::vector<Extent> ext;
   ext.push_back({0, kCckdHeaderOffset});
   ext.push_back({kCckdHeaderOffset, kCckdHeaderSize});
@@ -797,7 +769,7 @@ Status CckdFile::Harden() {
   std::lock_guard<std::mutex> lock(write_mu_);
   FileLock flock(fd_);
   uint8_t opts;
-  PAS_RETURN_IF_ERROR(PreadExact(fd_, &opts, 1, kCckdHeaderOffset + 3, who + ": header"));
+  PAS_RETURN_IF_ERROR(PreadFull(fd_, &opts, 1, kCckdHeaderOffset + 3, who + ": header", /*eof_is_corruption=*/true));
   // Images, L2 and L1 entries on the disk before the header says "closed".
   if (::fdatasync(fd_) != 0) return Status::FromErrno(who + ": fdatasync");
   if (!dirty_ && (opts & kCckdOpened) == 0) return Status::Ok();
@@ -844,7 +816,7 @@ Status CckdFile::Harden() {
       Put32(&table[8 + i * 8], gaps[i].first);
       Put32(&table[12 + i * 8], gaps[i].second);
     }
-    PAS_RETURN_IF_ERROR(PwriteExact(fd_, table.data(), table.size(), last_end,
+    PAS_RETURN_IF_ERROR(PwriteFull(fd_, table.data(), table.size(), last_end,
                                     who + ": writing the free-space table"));
     h.free_off = static_cast<uint32_t>(last_end);
     new_size += table.size();
@@ -857,7 +829,7 @@ Status CckdFile::Harden() {
   if (::fdatasync(fd_) != 0) return Status::FromErrno(who + ": fdatasync");
   FaultPoint("cckd.harden_after_table");
   auto hb = EncodeCckdHeader(h);
-  PAS_RETURN_IF_ERROR(PwriteExact(fd_, hb.data(), hb.size(), kCckdHeaderOffset, who + ": header"));
+  PAS_RETURN_IF_ERROR(PwriteFull(fd_, hb.data(), hb.size(), kCckdHeaderOffset, who + ": header"));
   FaultPoint("cckd.harden_after_header");
   if (::fdatasync(fd_) != 0) return Status::FromErrno(who + ": fdatasync");
   dirty_ = false;
@@ -866,11 +838,11 @@ Status CckdFile::Harden() {
 
 Result<CckdWriteMap> CckdWriteMap::Load(int fd, const DeviceGeometry& g) {
   uint8_t hb[kCckdHeaderSize];
-  PAS_RETURN_IF_ERROR(PreadExact(fd, hb, sizeof hb, kCckdHeaderOffset, "CCKD header"));
+  PAS_RETURN_IF_ERROR(PreadFull(fd, hb, sizeof hb, kCckdHeaderOffset, "CCKD header", /*eof_is_corruption=*/true));
   PAS_ASSIGN_OR_RETURN(CckdHeader h, DecodeCckdHeader(hb));
   if (h.options & kCckdBigEndian) return Status::NotSupported("big-endian compressed image");
   std::vector<uint8_t> l1(L1Size(h));
-  PAS_RETURN_IF_ERROR(PreadExact(fd, l1.data(), l1.size(), kCckdL1Offset, "L1 table"));
+  PAS_RETURN_IF_ERROR(PreadFull(fd, l1.data(), l1.size(), kCckdL1Offset, "L1 table", /*eof_is_corruption=*/true));
   CckdWriteMap m;
   m.tracks_ = h.cylinders * g.heads;
   m.l1_.resize(h.num_l1);

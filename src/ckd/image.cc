@@ -1,6 +1,7 @@
 // Hercules CKD image files, single and multi-file. See image.h and
 // doc/ckd-format.md ("Image files").
 #include "ckd/image.h"
+#include "ckd/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -32,35 +33,6 @@ void PutLe32(uint8_t* p, uint32_t v) {
 bool FileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
-}
-
-Status PreadFull(int fd, uint8_t* buf, size_t len, uint64_t off, const std::string& what) {
-  while (len > 0) {
-    ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(what);
-    }
-    if (n == 0) return Status::IoError(what + ": short read (end of file)");
-    buf += n;
-    len -= static_cast<size_t>(n);
-    off += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
-}
-
-Status PwriteFull(int fd, const uint8_t* buf, size_t len, uint64_t off, const std::string& what) {
-  while (len > 0) {
-    ssize_t n = ::pwrite(fd, buf, len, static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(what);
-    }
-    buf += n;
-    len -= static_cast<size_t>(n);
-    off += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
 }
 
 char SeqChar(int seq) {
@@ -465,6 +437,39 @@ Status CkdImage::Sync() {
   for (size_t i = 0; i < fds_.size(); ++i) {
     if (::fdatasync(fds_[i]) != 0)
       return Status::FromErrno("image file " + files_[i].path + ": fdatasync");
+  }
+  return Status::Ok();
+}
+
+Status PreadFull(int fd, uint8_t* buf, size_t len, uint64_t off, const std::string& what,
+                 bool eof_is_corruption) {
+  while (len > 0) {
+    ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(what);
+    }
+    if (n == 0) {
+      return eof_is_corruption ? Status::Corruption(what + ": extends past the end of the file")
+                               : Status::IoError(what + ": short read (end of file)");
+    }
+    buf += n;
+    len -= static_cast<size_t>(n);
+    off += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status PwriteFull(int fd, const uint8_t* buf, size_t len, uint64_t off, const std::string& what) {
+  while (len > 0) {
+    ssize_t n = ::pwrite(fd, buf, len, static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(what);
+    }
+    buf += n;
+    len -= static_cast<size_t>(n);
+    off += static_cast<uint64_t>(n);
   }
   return Status::Ok();
 }
