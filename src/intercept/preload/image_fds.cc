@@ -573,24 +573,18 @@ void SayOnce(std::atomic<bool>* said, const char* id, UnitRt* u, const char* wha
 }
 std::atomic<bool> g_said_offline{false}, g_said_follow{false}, g_said_slot{false};
 
-// One call's transfer on a compressed image (doc/cckd-live.md): the whole
+// One call's transfer on a compressed image (doc/cckd-live.md), in the
+// I/O slot `io` that Transfer holds for it: the whole
 // call is one pass of the I/O path; a write's tracks are those whose L2
 // entries (or L1 entries) it changes, found by the unit's CckdWriteMap
 // against the bytes the file holds, marked before and after the write.
 // Writes of one process to the unit are serialized (map_mu) so the map
 // sees them in file order.
 ssize_t TransferCompressed(Desc* d, int fd, const struct iovec* iov, int iovcnt, size_t total, bool write,
-                           int64_t offset) {
+                           int64_t offset, host::InflightSlot* io) {
   UnitRt* u = d->unit;
   host::UnitControlBlock* ucb = u->ucb;
   host::System& sys = *P().system;
-  SlotHold hold;
-  host::InflightSlot* io = hold.io();
-  if (io == nullptr) {
-    SayOnce(&g_said_slot, "PAS215E", u, "NO FREE I/O SLOT IN THE UNIT TABLE");
-    errno = EIO;
-    return -1;
-  }
   std::vector<uint8_t> data, old;
   for (;;) {
     std::unique_lock<std::mutex> ml;
@@ -649,7 +643,6 @@ ssize_t TransferCompressed(Desc* d, int fd, const struct iovec* iov, int iovcnt,
 // One call's transfer, cut at track boundaries so that each piece is one
 // track's I/O through the unit control block.
 ssize_t Transfer(Desc* d, int fd, const struct iovec* iov, int iovcnt, size_t total, bool write, int64_t offset) {
-  if (d->compressed) return TransferCompressed(d, fd, iov, iovcnt, total, write, offset);
   UnitRt* u = d->unit;
   host::UnitControlBlock* ucb = u->ucb;
   host::System& sys = *P().system;
@@ -660,6 +653,7 @@ ssize_t Transfer(Desc* d, int fd, const struct iovec* iov, int iovcnt, size_t to
     errno = EIO;
     return -1;
   }
+  if (d->compressed) return TransferCompressed(d, fd, iov, iovcnt, total, write, offset, io);
   const uint64_t slot = d->slot_size;
   size_t done = 0;
   bool wrote_track = false;
