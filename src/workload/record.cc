@@ -133,6 +133,25 @@ uint32_t EncodeRecord(const WriteId& id, uint16_t rec, uint16_t records, std::sp
   return crc;
 }
 
+std::optional<RecordFields> PeekRecordHeader(std::span<const uint8_t> data) {
+  const size_t n = data.size();
+  if (n < kMinRecordSize) return std::nullopt;
+  const uint8_t* p = data.data();
+  if (Get32(p) != kRecordMagic || Get16(p + 4) != kRecordVersion ||
+      Get16(p + 22) != std::min<size_t>(n, 0xFFFF)) {
+    return std::nullopt;
+  }
+  RecordFields f;
+  f.records = Get16(p + 6);
+  f.id.writer = Get32(p + 8);
+  f.id.system_hash = Get32(p + 12);
+  f.id.track = Get32(p + 16);
+  f.rec = Get16(p + 20);
+  f.id.seq = Get64(p + 24);
+  f.crc = Get32(p + n - kRecordTrailerSize);
+  return f;
+}
+
 Result<RecordFields> DecodeRecord(std::span<const uint8_t> data) {
   const size_t n = data.size();
   if (n < kMinRecordSize) {
@@ -143,18 +162,11 @@ Result<RecordFields> DecodeRecord(std::span<const uint8_t> data) {
   if (Get16(p + 4) != kRecordVersion) {
     return Status::Corruption("workload record version " + std::to_string(Get16(p + 4)));
   }
-  RecordFields f;
-  f.records = Get16(p + 6);
-  f.id.writer = Get32(p + 8);
-  f.id.system_hash = Get32(p + 12);
-  f.id.track = Get32(p + 16);
-  f.rec = Get16(p + 20);
-  f.id.seq = Get64(p + 24);
-  f.crc = Get32(p + n - kRecordTrailerSize);
   if (Get16(p + 22) != std::min<size_t>(n, 0xFFFF)) {
     return Status::Corruption("record length field " + std::to_string(Get16(p + 22)) +
                               " but data length " + std::to_string(n));
   }
+  const RecordFields f = *PeekRecordHeader(data);
   if (Crc32c(data.first(n - kRecordTrailerSize)) != f.crc) {
     return Status::Corruption("checksum mismatch");
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,11 @@ uint32_t EncodeRecord(const WriteId& id, uint16_t rec, uint16_t records, std::sp
 // Decodes and checks a record's data: magic, version, CRC, and the payload
 // pattern. Corruption saying what is wrong otherwise.
 Result<RecordFields> DecodeRecord(std::span<const uint8_t> data);
+
+// The write id a record's header names, read without checking the CRC or
+// the payload (only the magic, version and length): for a record that does
+// not decode, what it claims to be. Nullopt when it is no workload header.
+std::optional<RecordFields> PeekRecordHeader(std::span<const uint8_t> data);
 
 // Records of kRecordDataLength bytes the workload puts on one track of `g`.
 uint32_t RecordsPerWorkloadTrack(const ckd::DeviceGeometry& g);

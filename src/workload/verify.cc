@@ -1,9 +1,12 @@
 // Workload verification. Decision rules: doc/workload.md.
 #include "workload/verify.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <vector>
 
+#include "ckd/track.h"
 #include "workload/record.h"
 
 namespace pas::workload {
@@ -13,23 +16,37 @@ namespace {
 // A write that was in flight when its writer was killed: write(2) of a
 // track slot stops between pages when a fatal signal arrives, so the slot
 // holds a prefix of the new write and the rest of the last acknowledged
-// one. True when the track's records that decode are exactly that: first
-// records of one newer write (seq above the journal's), then records of
-// the journal's write, the records in between (the cut) not decoding.
-bool IsCutShortInFlightWrite(const TrackVerdict& v, const JournalEntry& e) {
-  bool newer_seen = false, acknowledged_seen = false;
-  uint64_t newer_seq = 0;
-  for (const RecordFields& f : v.decoded) {
-    if (f.id.seq == e.seq && f.id.writer == e.writer) {
-      acknowledged_seen = true;
-      continue;
-    }
-    if (f.id.seq <= e.seq || acknowledged_seen) return false;  // older, or a newer record after old ones
-    if (newer_seen && f.id.seq != newer_seq) return false;
-    newer_seen = true;
-    newer_seq = f.id.seq;
+// one. True when the slot is exactly that, byte for byte: the first record
+// names a write newer than the journal's (its header is read unverified,
+// since the cut may fall inside that very record), and the slot equals that
+// write's track image up to some byte and the journal's write (rebuilt
+// from the journal entry, its checksum matching) from there on. Anything
+// else that does not decode stays TORN.
+bool IsCutShortInFlightWrite(const ckd::DeviceGeometry& g, uint32_t track,
+                             std::span<const uint8_t> slot, const JournalEntry& e) {
+  auto parsed = ckd::ParseTrack(slot, g, track);
+  if (!parsed.ok()) return false;
+  std::optional<RecordFields> newer;
+  for (const auto& rv : parsed->records) {
+    if (rv.rec == 0) continue;
+    newer = PeekRecordHeader(rv.data);
+    break;
   }
-  return newer_seen;
+  if (!newer || newer->id.seq <= e.seq || newer->id.track != track) return false;
+  const WriteId acknowledged{.writer = e.writer,
+                            .system_hash = e.system_hash != 0 ? e.system_hash
+                                                              : newer->id.system_hash,
+                            .track = track,
+                            .seq = e.seq};
+  std::vector<uint8_t> newer_slot(slot.size()), acknowledged_slot(slot.size());
+  if (!BuildWorkloadTrack(g, newer->id, newer_slot).ok()) return false;
+  auto checksum = BuildWorkloadTrack(g, acknowledged, acknowledged_slot);
+  if (!checksum.ok() || *checksum != e.checksum) return false;
+  const size_t cut = static_cast<size_t>(
+      std::mismatch(slot.begin(), slot.end(), newer_slot.begin()).first - slot.begin());
+  if (cut == 0 || cut == slot.size()) return false;
+  return std::equal(slot.begin() + static_cast<long>(cut), slot.end(),
+                    acknowledged_slot.begin() + static_cast<long>(cut));
 }
 
 }  // namespace
@@ -65,7 +82,7 @@ Result<VerifyReport> VerifyImage(const ckd::CkdImage& image,
         problem(VerifyProblem::Kind::kLost, "image holds no workload write (" + v.detail + ")");
         break;
       case TrackVerdict::Kind::kTorn:
-        if (IsCutShortInFlightWrite(v, *e)) {
+        if (IsCutShortInFlightWrite(g, track, slot, *e)) {
           ++report.torn_in_flight;
         } else {
           problem(VerifyProblem::Kind::kTorn, v.detail);

@@ -291,17 +291,62 @@ TEST_F(VerifyTest, WriteCutShortByItsWritersDeathIsNotAProblem) {
   EXPECT_EQ(r->torn_in_flight, 1u);
 }
 
-TEST_F(VerifyTest, AcknowledgedWriteMixedWithAnOlderOneIsTorn) {
-  // The journal acknowledges seq 7 but the track holds a prefix of seq 7
-  // over seq 6: a copy taken mid-write and never recopied. Torn.
-  std::vector<JournalEntry> j{Write(23, 0, 7)};
-  ASSERT_OK(image_->WriteTrack(23, Spliced(23, WriteId{.writer = 0, .seq = 7},
-                                           WriteId{.writer = 0, .seq = 6}, 12288)));
+TEST_F(VerifyTest, WriteCutShortInsideItsFirstRecordIsNotAProblem) {
+  // Killed after the first page (and after 600 bytes): no record of seq 8
+  // decodes, but the first record's header names it and the slot is seq 8
+  // up to the cut and seq 7 after it, byte for byte.
+  for (size_t cut : {size_t{600}, size_t{4096}}) {
+    SCOPED_TRACE(cut);
+    std::vector<JournalEntry> j{Write(25, 0, 7)};
+    ASSERT_OK(image_->WriteTrack(25, Spliced(25, WriteId{.writer = 0, .seq = 8},
+                                             WriteId{.writer = 0, .seq = 7}, cut)));
+    auto r = VerifyImage(*image_, j);
+    ASSERT_OK(r);
+    EXPECT_TRUE(r->ok()) << (r->problems.empty() ? "" : r->problems[0].detail);
+    EXPECT_EQ(r->torn_in_flight, 1u);
+  }
+}
+
+TEST_F(VerifyTest, DamageInAWriteCutShortIsTorn) {
+  // The same cut, with one byte after it that is neither write's: a
+  // corruption, not a write cut short.
+  std::vector<JournalEntry> j{Write(26, 0, 7)};
+  auto slot = Spliced(26, WriteId{.writer = 0, .seq = 8}, WriteId{.writer = 0, .seq = 7}, 600);
+  slot[9000] ^= 0x01;
+  ASSERT_OK(image_->WriteTrack(26, slot));
   auto r = VerifyImage(*image_, j);
   ASSERT_OK(r);
   ASSERT_EQ(r->problems.size(), 1u);
   EXPECT_EQ(r->problems[0].kind, VerifyProblem::Kind::kTorn);
   EXPECT_EQ(r->torn_in_flight, 0u);
+  // And the acknowledged write's own first record damaged (its header
+  // names seq 7, not a newer write) is torn too.
+  std::vector<JournalEntry> k{Write(27, 0, 7)};
+  std::vector<uint8_t> own(G().slot_size);
+  ASSERT_OK(image_->ReadTrack(27, own));
+  own[600] ^= 0x01;
+  ASSERT_OK(image_->WriteTrack(27, own));
+  auto r2 = VerifyImage(*image_, k);
+  ASSERT_OK(r2);
+  ASSERT_EQ(r2->problems.size(), 1u);
+  EXPECT_EQ(r2->problems[0].kind, VerifyProblem::Kind::kTorn);
+  EXPECT_EQ(r2->torn_in_flight, 0u);
+}
+
+TEST_F(VerifyTest, AcknowledgedWriteMixedWithAnOlderOneIsTorn) {
+  // The journal acknowledges seq 7 but the track holds a prefix of seq 7
+  // over seq 6: a copy taken mid-write and never recopied. Torn.
+  std::vector<JournalEntry> j{Write(23, 0, 7)};
+  for (size_t cut : {size_t{600}, size_t{12288}}) {
+    SCOPED_TRACE(cut);
+    ASSERT_OK(image_->WriteTrack(23, Spliced(23, WriteId{.writer = 0, .seq = 7},
+                                             WriteId{.writer = 0, .seq = 6}, cut)));
+    auto r = VerifyImage(*image_, j);
+    ASSERT_OK(r);
+    ASSERT_EQ(r->problems.size(), 1u);
+    EXPECT_EQ(r->problems[0].kind, VerifyProblem::Kind::kTorn);
+    EXPECT_EQ(r->torn_in_flight, 0u);
+  }
 }
 
 TEST_F(VerifyTest, OldContentBeforeNewContentIsTorn) {
