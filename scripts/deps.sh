@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config liburing-dev libboost-program-options-dev
       binutils-s390x-linux-gnu
       python3 spin clang libclang-rt-14-dev qemu-utils
       pandoc man-db groff-base dpkg-dev lintian systemd
-      glusterfs-server glusterfs-client iproute2 util-linux zlib1g-dev libbz2-dev)
+      glusterfs-server glusterfs-client iproute2 util-linux zlib1g-dev libbz2-dev libdeflate-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -168,6 +169,20 @@ ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin
   r.exit_code = DecodeStatus(status);
   r.out = ReadFile(dir / "stdout");
   r.err = ReadFile(dir / "stderr");
+  return r;
+}
+
+ProcessResult RunDasdcopy(const std::vector<std::string>& args, int timeout_s) {
+  std::vector<std::string> argv{"dasdcopy"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessResult r;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    r = Run(argv, "", {}, timeout_s);
+    if (r.timed_out || r.exit_code <= 128 || args.empty()) return r;
+    std::fprintf(stderr, "dasdcopy killed by signal %d (attempt %d): %s\n", r.exit_code - 128,
+                 attempt, r.err.c_str());
+    std::filesystem::remove(args.back());
+  }
   return r;
 }
 

@@ -53,6 +53,14 @@ struct ProcessResult {
 ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin_text = "",
                   const std::vector<std::string>& env = {}, int timeout_s = 120);
 
+// Hercules' dasdcopy with `args` (the output file last). dasdcopy -z
+// occasionally aborts in its own teardown on a loaded machine (glibc:
+// "corrupted size vs. prev_size", after it reported the copy complete): a
+// fault of the tool, not of the input. A run killed by a signal is retried
+// (the output removed first) up to three times, each crash logged to
+// stderr; any other failure is returned as is.
+ProcessResult RunDasdcopy(const std::vector<std::string>& args, int timeout_s = 60);
+
 // A child process started in the background; killed (SIGKILL) and reaped
 // on destruction if still running. Output goes to files in `log_dir`.
 class Child {

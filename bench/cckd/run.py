@@ -7,18 +7,23 @@ track holds twelve 4096-byte records of generated text (compressible about
 as well as real data sets), and its compressed copy made by dasdcopy -z.
 Then, --runs times, times each of
 
-  CKD -> CCKD   pas volume copy SRC.ckd OUT.cckd --compress zlib
-                dasdcopy -z SRC.ckd OUT.cckd
-  CCKD -> CKD   pas volume copy SRC.cckd OUT.ckd
-                dasdcopy SRC.cckd OUT.ckd
+  CKD -> CCKD   dasdcopy -z SRC.ckd OUT.cckd
+                pas volume copy SRC.ckd OUT.cckd --compress zlib
+                pas volume copy SRC.ckd OUT.cckd --compress zlib --compress-level 7
+  CCKD -> CKD   dasdcopy SRC.cckd OUT.ckd
+                pas volume copy SRC.cckd OUT.ckd
 
-interleaved (pas and dasdcopy alternate; the order is rotated every run)
-with cold caches (the input is synced and dropped from the page cache with
-posix_fadvise DONTNEED before each run; the output file is removed). Both
-compress with zlib at its default level (Hercules' compression parameter -1
-is zlib's default). Prints the medians and the ratio dasdcopy / pas (above
-1: pas is faster) and writes them to --out as JSON. Checks once that pas's
-and dasdcopy's outputs hold the same volume (pas volume compare).
+interleaved (the order is rotated every run) with cold caches (sync and
+drop_caches before each run when root, else posix_fadvise DONTNEED of the
+input; the output file is removed). dasdcopy compresses with zlib at its
+default level (Hercules' compression parameter -1, zlib's level 6); pas at
+level 6 by default, with libdeflate, whose images are not the same size as
+zlib's at the same level: the output sizes are printed beside the times,
+and level 7 is timed too (smaller than dasdcopy's output on this data).
+Prints the medians with their spread, the ratio dasdcopy / pas taken run
+by run (above 1: pas is faster) and writes it all to --out as JSON. Checks
+once that every contender's output holds the same volume (pas volume
+compare).
 
   python3 bench/cckd/run.py --build-dir build [--cylinders 30] [--runs 5]
 
@@ -70,12 +75,20 @@ def build_source(path, cylinders):
 
 
 def drop_cache(path):
+    """Cold cache for the next run: everything dropped when root, else the
+    input file's own pages (posix_fadvise DONTNEED). Returns the method."""
     os.sync()
-    fd = os.open(path, os.O_RDONLY)
     try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return "drop_caches"
+    except OSError:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        return "fadvise"
 
 
 def timed(argv, out, cpu=None):
@@ -93,6 +106,10 @@ def timed(argv, out, cpu=None):
     if cpu is not None:
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return dt
+
+
+def spread(values):
+    return f"{min(values):.3f}-{max(values):.3f}"
 
 
 def main():
@@ -119,40 +136,65 @@ def main():
                    stderr=subprocess.DEVNULL)
     out_c = os.path.join(work, "out.cckd")
     out_u = os.path.join(work, "out.ckd")
+    # Contenders per case; the first is the baseline every other is
+    # compared with (baseline time / contender time: above 1, faster).
     cases = {
         "ckd_to_cckd": {
             "input": src, "output": out_c,
-            "pas": [pas, "volume", "copy", src, out_c, "--compress", "zlib"],
-            "dasdcopy": ["dasdcopy", "-z", src, out_c],
+            "tools": {
+                "dasdcopy": ["dasdcopy", "-z", src, out_c],
+                "pas": [pas, "volume", "copy", src, out_c, "--compress", "zlib"],
+                "pas-level7": [pas, "volume", "copy", src, out_c, "--compress", "zlib",
+                               "--compress-level", "7"],
+            },
         },
         "cckd_to_ckd": {
             "input": csrc, "output": out_u,
-            "pas": [pas, "volume", "copy", csrc, out_u],
-            "dasdcopy": ["dasdcopy", csrc, out_u],
+            "tools": {
+                "dasdcopy": ["dasdcopy", csrc, out_u],
+                "pas": [pas, "volume", "copy", csrc, out_u],
+            },
         },
     }
-    times = {c: {"pas": [], "dasdcopy": []} for c in cases}
-    cpu = {c: {"pas": [], "dasdcopy": []} for c in cases}
-    # Same volume both ways: once, outside the timing.
+    times = {c: {t: [] for t in cases[c]["tools"]} for c in cases}
+    cpu = {c: {t: [] for t in cases[c]["tools"]} for c in cases}
+    size = {c: {} for c in cases}
+    cache = set()
+    # Same volume from every contender, and its size: once, outside the timing.
     for name, c in cases.items():
-        timed(c["pas"], c["output"])
-        os.rename(c["output"], c["output"] + ".pas")
-        timed(c["dasdcopy"], c["output"])
-        r = subprocess.run([pas, "volume", "compare", c["output"] + ".pas", c["output"]],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            sys.exit(f"{name}: pas and dasdcopy outputs differ:\n{r.stdout}{r.stderr}")
-        os.unlink(c["output"] + ".pas")
+        ref = None
+        for tool, argv in c["tools"].items():
+            timed(argv, c["output"])
+            size[name][tool] = os.path.getsize(c["output"])
+            if ref is None:
+                ref = c["output"] + ".ref"
+                os.rename(c["output"], ref)
+                continue
+            r = subprocess.run([pas, "volume", "compare", ref, c["output"]],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                sys.exit(f"{name}: {tool} and dasdcopy outputs differ:\n{r.stdout}{r.stderr}")
+        os.unlink(ref)
+        os.unlink(c["output"])
+    ratios = {c: {t: [] for t in list(cases[c]["tools"])[1:]} for c in cases}
     for run in range(a.runs):
         for k, name in enumerate(cases):
-            order = ["pas", "dasdcopy"] if (run + k) % 2 == 0 else ["dasdcopy", "pas"]
+            tools = list(cases[name]["tools"])
+            shift = (run + k) % len(tools)
+            order = tools[shift:] + tools[:shift]
+            round_times = {}
             for tool in order:
                 c = cases[name]
-                drop_cache(c["input"])
-                dt = timed(c[tool], c["output"], cpu[name][tool])
+                cache.add(drop_cache(c["input"]))
+                dt = timed(c["tools"][tool], c["output"], cpu[name][tool])
                 times[name][tool].append(dt)
-                print(f"run {run + 1} {name:12s} {tool:9s} {dt:8.3f} s  cpu {cpu[name][tool][-1]:7.3f} s",
+                round_times[tool] = dt
+                print(f"run {run + 1} {name:12s} {tool:10s} {dt:8.3f} s  cpu {cpu[name][tool][-1]:7.3f} s",
                       flush=True)
+            base = tools[0]
+            for tool in tools[1:]:
+                ratios[name][tool].append(round_times[base] / round_times[tool])
+            os.unlink(cases[name]["output"])
     load = os.getloadavg()
     result = {
         "cylinders": a.cylinders,
@@ -160,22 +202,31 @@ def main():
         "compressed_bytes": os.path.getsize(csrc),
         "runs": a.runs,
         "cpus": os.cpu_count(),
+        "cache": sorted(cache),
         "loadavg_at_end": load,
         "cases": {},
     }
-    print(f"\n{a.cylinders} cylinders, {os.path.getsize(src)} bytes uncompressed, "
-          f"{os.path.getsize(csrc)} compressed; {os.cpu_count()} CPUs, load {load[0]:.1f}")
+    print(f"\n{a.cylinders} cylinders, {os.path.getsize(src)} bytes uncompressed; "
+          f"{os.cpu_count()} CPUs, load {load[0]:.1f}; cold cache by {', '.join(sorted(cache))}; "
+          f"medians of {a.runs} interleaved runs (order rotated), spread min-max")
     for name in cases:
-        mp = statistics.median(times[name]["pas"])
-        md = statistics.median(times[name]["dasdcopy"])
-        cp = statistics.median(cpu[name]["pas"])
-        cd = statistics.median(cpu[name]["dasdcopy"])
-        result["cases"][name] = {"pas_s": times[name]["pas"], "dasdcopy_s": times[name]["dasdcopy"],
-                                 "pas_cpu_s": cpu[name]["pas"], "dasdcopy_cpu_s": cpu[name]["dasdcopy"],
-                                 "pas_median_s": mp, "dasdcopy_median_s": md,
-                                 "dasdcopy_over_pas": md / mp}
-        print(f"{name:12s} median pas {mp:7.3f} s (cpu {cp:.3f})  dasdcopy {md:7.3f} s (cpu {cd:.3f})  "
-              f"ratio dasdcopy/pas {md / mp:5.2f}")
+        tools = list(cases[name]["tools"])
+        result["cases"][name] = {}
+        for tool in tools:
+            entry = {"s": times[name][tool], "cpu_s": cpu[name][tool],
+                     "median_s": statistics.median(times[name][tool]),
+                     "median_cpu_s": statistics.median(cpu[name][tool]),
+                     "output_bytes": size[name][tool]}
+            line = (f"{name:12s} {tool:10s} {entry['median_s']:7.3f} s ({spread(times[name][tool])})"
+                    f"  cpu {entry['median_cpu_s']:6.3f} s  output {size[name][tool]:>11d} bytes")
+            if tool != tools[0]:
+                r = ratios[name][tool]
+                entry["ratio_dasdcopy_over_it"] = r
+                entry["ratio_median"] = statistics.median(r)
+                line += (f"  dasdcopy/{tool} {statistics.median(r):5.2f} ({min(r):.2f}-{max(r):.2f})"
+                         f"  size vs dasdcopy {100.0 * (size[name][tool] / size[name][tools[0]] - 1):+.1f} %")
+            result["cases"][name][tool] = entry
+            print(line)
     if a.out:
         with open(a.out, "w") as f:
             json.dump(result, f, indent=1)

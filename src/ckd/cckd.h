@@ -132,7 +132,8 @@ class CckdFile {
   // of format 1 until written). IoError on failure.
   static Result<std::unique_ptr<CckdFile>> Create(int fd, const std::string& path,
                                                   const DeviceGeometry& geometry,
-                                                  uint32_t cylinders, Compression compression);
+                                                  uint32_t cylinders, Compression compression,
+                                                  int level = -1);
   ~CckdFile();
   CckdFile(const CckdFile&) = delete;
   CckdFile& operator=(const CckdFile&) = delete;
@@ -140,6 +141,9 @@ class CckdFile {
   uint32_t cylinders() const { return header_.cylinders; }
   uint32_t tracks() const { return header_.cylinders * geometry_.heads; }
   Compression compression() const { return static_cast<Compression>(header_.compression); }
+  // The header's compression parameter: the level new track images are
+  // compressed at (-1: the codec's default).
+  int compression_level() const { return header_.compression_parm; }
   const CckdHeader& header_at_open() const { return header_; }
 
   // Reads `count` tracks from `first` into `out` (count slots; each slot is

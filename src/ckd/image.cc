@@ -314,7 +314,8 @@ Result<CkdImage> CkdImage::Create(const std::string& path, const DeviceGeometry&
 }
 
 Result<CkdImage> CkdImage::CreateCompressed(const std::string& path, const DeviceGeometry& geometry,
-                                            uint32_t cylinders, Compression compression) {
+                                            uint32_t cylinders, Compression compression,
+                                            int level) {
   if (cylinders == 0 || cylinders > kMaxCylinders) {
     return Status::InvalidArgument("cylinders " + std::to_string(cylinders) +
                                    " out of range 1-65535");
@@ -335,7 +336,7 @@ Result<CkdImage> CkdImage::CreateCompressed(const std::string& path, const Devic
   auto bytes = EncodeDeviceHeader(h);
   Status s = PwriteFull(fd, bytes.data(), bytes.size(), 0, "writing header of " + path);
   if (s.ok()) {
-    auto c = CckdFile::Create(fd, path, geometry, cylinders, compression);
+    auto c = CckdFile::Create(fd, path, geometry, cylinders, compression, level);
     if (c.ok()) {
       img.cckd_ = std::move(*c);
     } else {

@@ -76,9 +76,11 @@ class CkdImage {
                                  uint32_t cylinders, bool split);
   // Creates a new compressed image (every track a null track until
   // written); Busy if the file exists. New track images are compressed
-  // with `compression`.
+  // with `compression` at `level` (kept in the CCKD header's compression
+  // parameter: zlib 0-9, bzip2 block size 1-9, -1 the default).
   static Result<CkdImage> CreateCompressed(const std::string& path, const DeviceGeometry& geometry,
-                                           uint32_t cylinders, Compression compression);
+                                           uint32_t cylinders, Compression compression,
+                                           int level = -1);
 
   CkdImage(CkdImage&&) noexcept;
   CkdImage& operator=(CkdImage&&) noexcept;

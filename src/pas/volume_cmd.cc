@@ -66,6 +66,23 @@ int UsageError(const std::string& cmd, const std::string& reason) {
   return kUsageError;
 }
 
+// --compress-level: the effort of new track images, kept in the CCKD
+// header (zlib 0-9, bzip2's block size 1-9; default -1, the codec's own).
+// -1 when not given; -2 (after a usage message) when out of range.
+int CompressLevel(const char* sub, const po::variables_map& vm, bool compressing) {
+  if (!vm.count("compress-level")) return -1;
+  const int level = vm["compress-level"].as<int>();
+  if (!compressing) {
+    UsageError(sub, "--compress-level needs --compress zlib or bzip2");
+    return -2;
+  }
+  if (level < 0 || level > 9) {
+    UsageError(sub, "--compress-level " + std::to_string(level) + " is not 0-9");
+    return -2;
+  }
+  return level;
+}
+
 // Parses argv (argv[0] is the subcommand) into `vm`; returns -1 to go on,
 // else the exit status (help printed or a usage error).
 int Parse(const std::string& cmd, const std::string& synopsis, int argc, char** argv,
@@ -96,13 +113,16 @@ int Init(int argc, char** argv) {
       "vtoc", "write an empty VTOC (cylinder 0, tracks 1-4)")(
       "split", "2 GB multi-file form (name_1.ckd, name_2.ckd, ...) when larger than one file")(
       "compress", po::value<std::string>(),
-      "a compressed (CCKD) image whose track images are zlib, bzip2 or none (stored as is)");
+      "a compressed (CCKD) image whose track images are zlib, bzip2 or none (stored as is)")(
+      "compress-level", po::value<int>(),
+      "compression effort kept in the image: zlib 0-9 (default 6), bzip2 block size 1-9 "
+      "(default 5)");
   po::positional_options_description pos;
   pos.add("image", 1);
   po::variables_map vm;
   const int rc = Parse("init",
                        "init IMAGE --model 3390-3 --volser VOL001 [--cylinders N] [--vtoc] "
-                       "[--split] [--compress zlib|bzip2|none]",
+                       "[--split] [--compress zlib|bzip2|none] [--compress-level N]",
                        argc, argv, opts, pos, vm);
   if (rc >= 0) return rc;
   auto m = ckd::FindModel(model);
@@ -114,11 +134,14 @@ int Init(int argc, char** argv) {
   if (cylinders > ckd::kMaxCylinders) return UsageError("init", "more than 65535 cylinders");
   auto g = ckd::GeometryForType(m->device_type);
   Result<ckd::CkdImage> img = Status::InvalidArgument("no image");
+  if (!vm.count("compress") && CompressLevel("init", vm, false) == -2) return kUsageError;
   if (vm.count("compress")) {
     auto c = ckd::ParseCompression(vm["compress"].as<std::string>());
     if (!c.ok()) return UsageError("init", c.status().message());
     if (vm.count("split")) return UsageError("init", "--split and --compress exclude each other");
-    img = ckd::CkdImage::CreateCompressed(image, *g, cylinders, *c);
+    const int level = CompressLevel("init", vm, *c != ckd::Compression::kNone);
+    if (level == -2) return kUsageError;
+    img = ckd::CkdImage::CreateCompressed(image, *g, cylinders, *c, level);
   } else {
     img = ckd::CkdImage::Create(image, *g, cylinders, vm.count("split") > 0);
   }
@@ -195,21 +218,28 @@ int Copy(int argc, char** argv) {
   opts.add_options()("images", po::value(&images)->multitoken(), "SOURCE TARGET")(
       "compress", po::value(&compress),
       "write TARGET as a compressed (CCKD) image: zlib, bzip2 or none (default: uncompressed)")(
+      "compress-level", po::value<int>(),
+      "compression effort kept in TARGET: zlib 0-9 (default 6), bzip2 block size 1-9 (default 5)")(
       "threads", po::value(&threads), "compression threads (default: one per core)");
   po::positional_options_description pos;
   pos.add("images", 2);
   po::variables_map vm;
-  const int rc = Parse("copy", "copy SOURCE TARGET [--compress zlib|bzip2|none] [--threads N]",
+  const int rc = Parse("copy",
+                       "copy SOURCE TARGET [--compress zlib|bzip2|none] [--compress-level N] "
+                       "[--threads N]",
                        argc, argv, opts, pos, vm);
   if (rc >= 0) return rc;
   if (images.size() != 2) return UsageError("copy", "SOURCE and TARGET are required");
   auto src = ckd::CkdImage::Open(images[0], false);
   if (!src.ok()) return ReportError(images[0], src.status());
   Result<ckd::CkdImage> tgt = Status::InvalidArgument("no target");
+  if (compress.empty() && CompressLevel("copy", vm, false) == -2) return kUsageError;
   if (!compress.empty()) {
     auto c = ckd::ParseCompression(compress);
     if (!c.ok()) return UsageError("copy", c.status().message());
-    tgt = ckd::CkdImage::CreateCompressed(images[1], src->geometry(), src->cylinders(), *c);
+    const int level = CompressLevel("copy", vm, *c != ckd::Compression::kNone);
+    if (level == -2) return kUsageError;
+    tgt = ckd::CkdImage::CreateCompressed(images[1], src->geometry(), src->cylinders(), *c, level);
   } else {
     tgt = ckd::CkdImage::Create(images[1], src->geometry(), src->cylinders(), false);
   }
@@ -241,9 +271,10 @@ int Copy(int argc, char** argv) {
 void VolumeUsage(FILE* out) {
   std::fprintf(out,
                "usage: pas volume init IMAGE --model 3390-3 --volser VOL001 [--cylinders N] "
-               "[--vtoc] [--split] [--compress zlib|bzip2|none]\n"
+               "[--vtoc] [--split] [--compress zlib|bzip2|none] [--compress-level N]\n"
                "       pas volume info IMAGE [--json]\n"
-               "       pas volume copy SOURCE TARGET [--compress zlib|bzip2|none] [--threads N]\n"
+               "       pas volume copy SOURCE TARGET [--compress zlib|bzip2|none] "
+               "[--compress-level N] [--threads N]\n"
                "       pas volume compare IMAGE_A IMAGE_B [--max-diffs N]\n\n"
                "init     create a Hercules CKD volume as dasdinit does (optionally with an empty "
                "VTOC)\n"

@@ -282,7 +282,7 @@ TEST(CalcdasdTest, CompressedUnitsCountByCylindersAndShowTheirBytes) {
   ScratchDir dir;
   MakeImage(dir / "a.ckd", 100, "CPVOL1");
   WriteDataTracks(dir / "a.ckd", 15, 3);
-  auto cp = ::pas::testing::Run({"dasdcopy", "-z", dir / "a.ckd", dir / "a.cckd"});
+  auto cp = ::pas::testing::RunDasdcopy({"-z", dir / "a.ckd", dir / "a.cckd"});
   ASSERT_EQ(cp.exit_code, 0) << cp.out << cp.err;
   WriteFile(dir / "s.cnf", "LPARNAME S\n0100 3390 a.cckd\nCPOWNED 0100\nALLOC 0100 TDISK 1-2\n");
   auto r = BuildReport(Load(dir / "s.cnf"), TestOptions(dir));

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "ckd/image.h"
@@ -63,7 +64,7 @@ std::string Cdsk(const std::string& image, bool force = false) {
 // dasdcopy IN OUT: the uncompressed copy Hercules makes of a compressed volume.
 std::string Uncompressed(const ScratchDir& d, const std::string& in, const std::string& name) {
   const std::string out = d / name;
-  auto r = Exec({"dasdcopy", in, out});
+  auto r = pas::testing::RunDasdcopy({in, out});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   return out;
 }
@@ -155,7 +156,7 @@ TEST(CckdOracleTest, DasdcopyCompressedCopyReadsAsTheOriginal) {
   for (const char* opt : {"-z", "-bz2"}) {
     SCOPED_TRACE(opt);
     const std::string c = d / (std::string("copy") + opt + ".cckd");
-    auto r = Exec({"dasdcopy", opt, d / "plain.ckd", c});
+    auto r = pas::testing::RunDasdcopy({opt, d / "plain.ckd", c});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     ExpectSameVolume(d / "plain.ckd", c);
   }
@@ -191,6 +192,37 @@ TEST(CckdWriteTest, PasVolumesPassCckdcdskListWithDasdlsAndReadWithDasdseq) {
     // And the uncompressed copy dasdcopy makes of it equals the plain volume.
     ExpectSameVolume(d / "plain.ckd", Uncompressed(d, p, name + "-u.ckd"));
   }
+}
+
+TEST(CckdWriteTest, CompressionLevelIsKeptInTheHeaderAndEveryLevelChecksInHercules) {
+  ScratchDir d;
+  auto plain = CkdImage::Create(d / "plain.ckd", k3390Geometry, 10, false);
+  ASSERT_OK(plain);
+  BuildVolume(*plain, 900);
+  std::map<int, uint64_t> size;
+  for (int level : {-1, 0, 1, 6, 9}) {
+    SCOPED_TRACE(level);
+    const std::string p = d / ("z" + std::to_string(level) + ".cckd");
+    {
+      auto img = CkdImage::CreateCompressed(p, k3390Geometry, 10, Compression::kZlib, level);
+      ASSERT_OK(img);
+      BuildVolume(*img, 900);
+      ASSERT_OK(img->Sync());
+      EXPECT_EQ(img->cckd()->compression_level(), level);
+    }
+    auto again = CkdImage::Open(p, false);
+    ASSERT_OK(again);
+    EXPECT_EQ(again->cckd()->compression_level(), level);
+    EXPECT_EQ(Cdsk(p), "");
+    ExpectSameVolume(d / "plain.ckd", p);
+    struct stat st{};
+    ASSERT_EQ(::stat(p.c_str(), &st), 0);
+    size[level] = static_cast<uint64_t>(st.st_size);
+  }
+  // The level is used: 0 stores, 9 compresses hardest, the default is 6.
+  EXPECT_GT(size[0], size[1]);
+  EXPECT_GT(size[1], size[9]);
+  EXPECT_EQ(size[-1], size[6]);
 }
 
 TEST(CckdWriteTest, RewrittenTracksReadBackAndTheFileStaysCheckable) {

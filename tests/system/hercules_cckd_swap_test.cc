@@ -30,7 +30,7 @@ class HerculesCckdSwap : public HerculesFixture {
   std::string CompressedGuestVolume(const std::string& name, uint32_t tracks, uint32_t* first) {
     const std::string plain = GuestVolume(name + ".plain", "VM1887", tracks, first);
     const std::string path = dir_ / name;
-    ProcessResult r = pas::testing::Run({"dasdcopy", "-z", plain, path}, "", {}, 60);
+    ProcessResult r = pas::testing::RunDasdcopy({"-z", plain, path});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     std::filesystem::remove(plain);
     return path;

@@ -86,7 +86,7 @@ TEST_F(HerculesCckd, PasCopiesAHerculesWrittenCckdImageToCkdAndHerculesIplsTheCo
   uint32_t first = 0;
   const std::string plain = GuestVolume("vm1887.ckd", "VM1887", 60, &first);
   const std::string cckd = dir_ / "vm1887.cckd";
-  ProcessResult dc = pas::testing::Run({"dasdcopy", "-z", plain, cckd}, "", {}, 60);
+  ProcessResult dc = pas::testing::RunDasdcopy({"-z", plain, cckd});
   ASSERT_EQ(dc.exit_code, 0) << dc.out << dc.err;
   std::filesystem::remove(plain);
 

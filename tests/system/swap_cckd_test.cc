@@ -22,7 +22,7 @@ class SwapCckdTest : public SwapFixture {
   std::string MakeCompressedSource(const std::string& name, const std::string& volser) {
     const std::string plain = MakeSourceVolume(name + ".plain", volser);
     const std::string path = dir_ / name;
-    ProcessResult r = pas::testing::Run({"dasdcopy", "-z", plain, path}, "", {}, 60);
+    ProcessResult r = pas::testing::RunDasdcopy({"-z", plain, path});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return path;
   }
