@@ -7,15 +7,17 @@ track holds twelve 4096-byte records of generated text (compressible about
 as well as real data sets), and its compressed copy made by dasdcopy -z.
 Then, --runs times, times each of
 
-  CKD -> CCKD   dasdcopy -z SRC.ckd OUT.cckd
+  CKD -> CCKD   dasdcopy -z SRC.ckd OUT.cckd; sync OUT.cckd
                 pas volume copy SRC.ckd OUT.cckd --compress zlib
                 pas volume copy SRC.ckd OUT.cckd --compress zlib --compress-level 7
-  CCKD -> CKD   dasdcopy SRC.cckd OUT.ckd
+  CCKD -> CKD   dasdcopy SRC.cckd OUT.ckd; sync OUT.ckd
                 pas volume copy SRC.cckd OUT.ckd
 
 interleaved (the order is rotated every run) with cold caches (sync and
 drop_caches before each run when root, else posix_fadvise DONTNEED of the
-input; the output file is removed). dasdcopy compresses with zlib at its
+input; the output file is removed). pas makes its output durable
+(fdatasync, or the fsyncs of a CCKD harden); dasdcopy does not, so it is
+timed with `sync OUT` after it (the same work). dasdcopy compresses with zlib at its
 default level (Hercules' compression parameter -1, zlib's level 6); pas at
 level 6 by default, with libdeflate, whose images are not the same size as
 zlib's at the same level: the output sizes are printed beside the times,
@@ -108,6 +110,13 @@ def timed(argv, out, cpu=None):
     return dt
 
 
+def durable(argv):
+    """argv, then `sync OUT` (OUT its last argument): pas makes its output
+    durable (fdatasync or the CCKD harden's fsync) and dasdcopy does not,
+    so the baseline is timed with the same work done."""
+    return ["sh", "-c", '"$@" && sync "$%d"' % len(argv), "sh"] + argv
+
+
 def spread(values):
     return f"{min(values):.3f}-{max(values):.3f}"
 
@@ -142,7 +151,7 @@ def main():
         "ckd_to_cckd": {
             "input": src, "output": out_c,
             "tools": {
-                "dasdcopy": ["dasdcopy", "-z", src, out_c],
+                "dasdcopy": durable(["dasdcopy", "-z", src, out_c]),
                 "pas": [pas, "volume", "copy", src, out_c, "--compress", "zlib"],
                 "pas-level7": [pas, "volume", "copy", src, out_c, "--compress", "zlib",
                                "--compress-level", "7"],
@@ -151,7 +160,7 @@ def main():
         "cckd_to_ckd": {
             "input": csrc, "output": out_u,
             "tools": {
-                "dasdcopy": ["dasdcopy", csrc, out_u],
+                "dasdcopy": durable(["dasdcopy", csrc, out_u]),
                 "pas": [pas, "volume", "copy", csrc, out_u],
             },
         },
