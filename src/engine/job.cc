@@ -21,6 +21,7 @@
 #include "base/format.h"
 #include "base/fault_point.h"
 #include "base/log.h"
+#include "ckd/fresh.h"
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "ckd/track.h"
@@ -778,14 +779,40 @@ class VolumeJob {
     const bool skip = tlabel.ok() && tlabel->volser == st_.volser;
     if (skip) log_->info("{}: the target holds a copy of the volume; equal tracks are not rewritten", st_.volser);
     engine_->set_skip_equal(skip);
+    // A target `pas volume init` made and nothing wrote since (its marker
+    // still matches the file: ckd/fresh.h) already holds an empty track
+    // from cylinder 1 on: those are not formatted again. The marker is
+    // removed before the first write, whatever it said.
+    const bool fresh = ckd::IsFreshlyFormatted(*tgt_);
+    if (Status c = ckd::ClearFreshlyFormatted(*tgt_); !c.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", c.message()}});
+      return false;
+    }
+    uint64_t already_empty = 0;
+    if (fresh) {
+      const uint32_t first = tgt_->geometry().heads;  // cylinder 0 was written whole
+      for (uint32_t i = first; i < tgt_->tracks(); ++i) {
+        if (to_format.Test(i)) {
+          to_format.Clear(i);
+          ++already_empty;
+        }
+      }
+    }
     if (!CopySet(*engine_, to_copy, false)) return false;
+    const auto format_start = o_.clock->NowMicros();
     auto f = engine_->FormatTracks(to_format);
     engine_->set_skip_equal(false);
     if (!f.ok()) {
       failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", f.status().message()}});
       return false;
     }
+    rep_.Message("PAS249I",
+                 {{"volser", st_.volser},
+                  {"formatted", report::FormatThousands(f->tracks_formatted)},
+                  {"seconds", FormatFixed(Since(format_start), 2)},
+                  {"empty", report::FormatThousands(already_empty)}});
     copy_ += *f;
+    copy_.tracks_skipped += already_empty;
     copied_tracks_ += n;
     double secs = std::max(1e-6, Since(t));
     copy_rate_mbps_ = static_cast<double>(copy_.bytes_read - before.bytes_read) / 1e6 / secs;

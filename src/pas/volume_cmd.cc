@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ckd/device.h"
+#include "ckd/fresh.h"
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "ckd/volume.h"
@@ -149,6 +150,10 @@ int Init(int argc, char** argv) {
   Status s = ckd::FormatVolume(*img, volser, vm.count("vtoc") > 0);
   if (s.ok()) s = img->Sync();
   if (!s.ok()) return ReportError(image, s);
+  // Marked freshly formatted (ckd/fresh.h): a swap to it then formats no
+  // empty track. Without the marker (a file system with no user
+  // attributes) it is formatted as any other target: slower, not wrong.
+  if (!img->compressed()) (void)ckd::MarkFreshlyFormatted(*img);
   std::printf("PAS100I VOLUME %s INITIALIZED: %s, %u CYLINDERS, %zu FILE(S), %s\n", volser.c_str(),
               std::string(ckd::ModelName(m->device_type, cylinders)).c_str(), cylinders,
               img->files().size(), vm.count("vtoc") ? "WITH VTOC" : "NO VTOC");

@@ -627,6 +627,17 @@ constexpr MessageDef kMessages[] = {
                     "old source; the first pas process of the system that attached afterwards "
                     "pointed the unit at the target recorded in the source's online registry.",
      .action = "None: the unit uses the volume's new device."},
+    {.id = "PAS249I",
+     .text = "TARGET OF VOL={volser}: {formatted} EMPTY TRACKS FORMATTED IN {seconds} SECONDS, "
+             "{empty} ALREADY EMPTY",
+     .explanation = "Tracks the source does not allocate are written as empty tracks on the "
+                    "target, not copied. A target made by pas volume init that nothing has "
+                    "written since (its freshly-formatted marker still matches the file) already "
+                    "holds empty tracks from cylinder 1 on; those are counted as already empty "
+                    "and not written. Formatting a target that held other data costs the time "
+                    "shown.",
+     .action = "None. To migrate a mostly empty volume quickly, make the target with pas volume "
+               "init just before the job."},
     {.id = "PAS250I",
      .text = "VOL={volser} {phase} PASS {pass} {percent}% ({done} OF {total} TRACKS), {dirty} "
              "UPDATED, {rate} MB/S, ETA {eta}",

@@ -6,12 +6,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "ckd/dscb.h"
 #include "ckd/ebcdic.h"
+#include "ckd/fresh.h"
 #include "ckd/image.h"
 #include "ckd/label.h"
 #include "ckd/track.h"
@@ -571,6 +577,70 @@ TEST(VolumeTest, DemoVolumeIsReadByDasdls) {
   ASSERT_OK(vtoc);
   ASSERT_FALSE(vtoc->datasets.empty());
   EXPECT_EQ(DasdlsInfo(dir / "demo01.ckd").size(), vtoc->datasets.size());
+}
+
+}  // namespace
+}  // namespace pas::ckd
+
+namespace pas::ckd {
+namespace {
+
+// The freshly-formatted marker (ckd/fresh.h): set after a format, still
+// true after a reopen, false after any write, a clear, or on a compressed
+// image.
+TEST(FreshMarkerTest, HoldsUntilTheFileIsWritten) {
+  pas::testing::ScratchDir d;
+  const std::string p = d / "fresh.ckd";
+  {
+    auto img = CkdImage::Create(p, k3390Geometry, 5, false);
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    ASSERT_TRUE(FormatVolume(*img, "FRESH1", false).ok());
+    ASSERT_TRUE(img->Sync().ok());
+    EXPECT_FALSE(IsFreshlyFormatted(*img));  // not marked yet
+    ASSERT_TRUE(MarkFreshlyFormatted(*img).ok());
+    EXPECT_TRUE(IsFreshlyFormatted(*img));
+  }
+  auto img = CkdImage::Open(p, true);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  EXPECT_TRUE(IsFreshlyFormatted(*img));
+  // A write (a later clock tick than the format's) makes the marker stale.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::vector<uint8_t> slot(k3390Geometry.slot_size);
+  ASSERT_TRUE(img->ReadTrack(40, slot).ok());
+  ASSERT_TRUE(img->WriteTrack(40, slot).ok());
+  EXPECT_FALSE(IsFreshlyFormatted(*img));
+  // Marked again, then cleared.
+  ASSERT_TRUE(MarkFreshlyFormatted(*img).ok());
+  EXPECT_TRUE(IsFreshlyFormatted(*img));
+  ASSERT_TRUE(ClearFreshlyFormatted(*img).ok());
+  EXPECT_FALSE(IsFreshlyFormatted(*img));
+  EXPECT_TRUE(ClearFreshlyFormatted(*img).ok());  // nothing to clear: fine
+  // A compressed image is never marked.
+  auto c = CkdImage::CreateCompressed(d / "fresh.cckd", k3390Geometry, 5, Compression::kZlib);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(MarkFreshlyFormatted(*c).ok());
+  EXPECT_FALSE(IsFreshlyFormatted(*c));
+}
+
+TEST(FreshMarkerTest, PasVolumeInitMarksEveryFileOfASplitImage) {
+  pas::testing::ScratchDir d;
+  const std::string p = d / "split.ckd";
+  auto r = pas::testing::Run({PAS_BINARY, "volume", "init", p, "--model", "3390-3", "--volser",
+                              "SPLIT1", "--split"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto img = CkdImage::Open(d / "split_1.ckd", false);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  ASSERT_GT(img->files().size(), 1u);
+  EXPECT_TRUE(IsFreshlyFormatted(*img));
+  // Touching one member (not the first) is enough to make it stale.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::string second = img->files()[1].path;
+  int fd = ::open(second.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  const uint8_t byte = 0;
+  ASSERT_EQ(::pwrite(fd, &byte, 1, 512 + 100), 1);
+  ::close(fd);
+  EXPECT_FALSE(IsFreshlyFormatted(*img));
 }
 
 }  // namespace

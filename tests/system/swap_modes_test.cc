@@ -3,11 +3,14 @@
 // processes.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
+#include "ckd/track.h"
 #include "ckd/vtoc.h"
 #include "swap_fixture.h"
 #include "workload/record.h"
@@ -45,6 +48,80 @@ TEST_F(SwapModesTest, SwapDumpWithoutWorkloadGivesAnEqualCopy) {
   EXPECT_EQ(Volser(src_), "VM1887");  // no relabel after a dump
   EXPECT_TRUE(Contains(DisplayLine(cfg_a_, "1887"), src_));
   EXPECT_TRUE(Contains(Dasdls(tgt_), "PAS.TEST.DATA"));
+}
+
+// A target made by `pas volume init` and not written since: its empty
+// tracks are not formatted again (PAS249I counts them), and the copy is
+// the same volume.
+TEST_F(SwapModesTest, SwapDumpToAFreshTargetFormatsNoEmptyTrack) {
+  std::filesystem::remove(tgt_);
+  ProcessResult init = Pas({"volume", "init", tgt_, "--model", "3390-3", "--cylinders", "20",
+                            "--volser", "NEW887"});
+  ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+  ProcessResult r = RunDeck(cfg_a_, Deck("SWAPDUMP"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 20 cylinders of 15 tracks = 300: track 0, the VTOC (4) and the data
+  // sets (PAS.TEST.TEXT 5, PAS.TEST.DATA 20, PAS.WORKLOAD 60) from track 5
+  // on are copied (tracks 0-89); the other 210, all past cylinder 0, are
+  // empty on the fresh target.
+  EXPECT_TRUE(Contains(r.out, "PAS249I TARGET OF VOL=VM1887: 0 EMPTY TRACKS FORMATTED")) << r.out;
+  EXPECT_TRUE(Contains(r.out, ", 210 ALREADY EMPTY")) << r.out;
+  ProcessResult c = Pas({"volume", "compare", src_, tgt_});
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+  EXPECT_TRUE(Contains(Dasdls(tgt_), "PAS.TEST.DATA"));
+  // The marker went with the first write: a second dump formats again.
+  std::filesystem::remove(tgt_);
+  ProcessResult init2 = Pas({"volume", "init", tgt_, "--model", "3390-3", "--cylinders", "20",
+                             "--volser", "NEW887"});
+  ASSERT_EQ(init2.exit_code, 0) << init2.out << init2.err;
+  ProcessResult first = RunDeck(cfg_a_, Deck("SWAPDUMP"));
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  ProcessResult again = RunDeck(cfg_a_, Deck("SWAPDUMP"));
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_TRUE(Contains(again.out, ", 0 ALREADY EMPTY")) << again.out;
+}
+
+// The same target written by another program after `pas volume init`: the
+// marker no longer matches the file, so every empty track is formatted,
+// and what the other program wrote is gone from the copy.
+TEST_F(SwapModesTest, ATargetWrittenAfterItsInitIsFormattedWhole) {
+  std::filesystem::remove(tgt_);
+  ProcessResult init = Pas({"volume", "init", tgt_, "--model", "3390-3", "--cylinders", "20",
+                            "--volser", "NEW887"});
+  ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+  // A later write (not in the same clock tick as the format's last one).
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {
+    auto src = ckd::CkdImage::Open(src_, false);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    std::vector<uint8_t> slot(ckd::k3390Geometry.slot_size);
+    // A data track of the source (PAS.TEST.DATA) written where the source
+    // has no data set: cylinder 19, head 14.
+    bool found = false;
+    for (uint32_t t = 15; t < src->tracks() && !found; ++t) {
+      ASSERT_TRUE(src->ReadTrack(t, slot).ok());
+      auto parsed = ckd::ParseTrack(slot, ckd::k3390Geometry, t);
+      found = parsed.ok() && parsed->records.size() > 1;
+    }
+    ASSERT_TRUE(found);
+    const uint32_t stray = src->tracks() - 1;
+    ckd::Cchh where = ckd::TrackAddress(ckd::k3390Geometry, stray);
+    slot[1] = static_cast<uint8_t>(where.cyl >> 8);  // home address: cylinder, head
+    slot[2] = static_cast<uint8_t>(where.cyl);
+    slot[3] = static_cast<uint8_t>(where.head >> 8);
+    slot[4] = static_cast<uint8_t>(where.head);
+    int fd = ::open(tgt_.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    const off_t off = 512 + static_cast<off_t>(stray) * ckd::k3390Geometry.slot_size;
+    ASSERT_EQ(::pwrite(fd, slot.data(), slot.size(), off), static_cast<ssize_t>(slot.size()));
+    ::close(fd);
+  }
+  ProcessResult r = RunDeck(cfg_a_, Deck("SWAPDUMP"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "PAS249I TARGET OF VOL=VM1887: 210 EMPTY TRACKS FORMATTED")) << r.out;
+  EXPECT_TRUE(Contains(r.out, ", 0 ALREADY EMPTY")) << r.out;
+  ProcessResult c = Pas({"volume", "compare", src_, tgt_});
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
 }
 
 TEST_F(SwapModesTest, SwapDumpUnderWorkloadLeavesSystemsOnSourceAndAConsistentTarget) {
