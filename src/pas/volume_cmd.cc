@@ -69,16 +69,19 @@ int UsageError(const std::string& cmd, const std::string& reason) {
 
 // --compress-level: the effort of new track images, kept in the CCKD
 // header (zlib 0-9, bzip2's block size 1-9; default -1, the codec's own).
+// `c` is the compression asked for (kNone: none, or no --compress).
 // -1 when not given; -2 (after a usage message) when out of range.
-int CompressLevel(const char* sub, const po::variables_map& vm, bool compressing) {
+int CompressLevel(const char* sub, const po::variables_map& vm, ckd::Compression c) {
   if (!vm.count("compress-level")) return -1;
   const int level = vm["compress-level"].as<int>();
-  if (!compressing) {
+  if (c == ckd::Compression::kNone) {
     UsageError(sub, "--compress-level needs --compress zlib or bzip2");
     return -2;
   }
-  if (level < 0 || level > 9) {
-    UsageError(sub, "--compress-level " + std::to_string(level) + " is not 0-9");
+  const int lowest = c == ckd::Compression::kBzip2 ? 1 : 0;
+  if (level < lowest || level > 9) {
+    UsageError(sub, "--compress-level " + std::to_string(level) + " is not " +
+                        std::to_string(lowest) + "-9 for " + std::string(ckd::CompressionName(c)));
     return -2;
   }
   return level;
@@ -135,12 +138,12 @@ int Init(int argc, char** argv) {
   if (cylinders > ckd::kMaxCylinders) return UsageError("init", "more than 65535 cylinders");
   auto g = ckd::GeometryForType(m->device_type);
   Result<ckd::CkdImage> img = Status::InvalidArgument("no image");
-  if (!vm.count("compress") && CompressLevel("init", vm, false) == -2) return kUsageError;
+  if (!vm.count("compress") && CompressLevel("init", vm, ckd::Compression::kNone) == -2) return kUsageError;
   if (vm.count("compress")) {
     auto c = ckd::ParseCompression(vm["compress"].as<std::string>());
     if (!c.ok()) return UsageError("init", c.status().message());
     if (vm.count("split")) return UsageError("init", "--split and --compress exclude each other");
-    const int level = CompressLevel("init", vm, *c != ckd::Compression::kNone);
+    const int level = CompressLevel("init", vm, *c);
     if (level == -2) return kUsageError;
     img = ckd::CkdImage::CreateCompressed(image, *g, cylinders, *c, level);
   } else {
@@ -238,11 +241,11 @@ int Copy(int argc, char** argv) {
   auto src = ckd::CkdImage::Open(images[0], false);
   if (!src.ok()) return ReportError(images[0], src.status());
   Result<ckd::CkdImage> tgt = Status::InvalidArgument("no target");
-  if (compress.empty() && CompressLevel("copy", vm, false) == -2) return kUsageError;
+  if (compress.empty() && CompressLevel("copy", vm, ckd::Compression::kNone) == -2) return kUsageError;
   if (!compress.empty()) {
     auto c = ckd::ParseCompression(compress);
     if (!c.ok()) return UsageError("copy", c.status().message());
-    const int level = CompressLevel("copy", vm, *c != ckd::Compression::kNone);
+    const int level = CompressLevel("copy", vm, *c);
     if (level == -2) return kUsageError;
     tgt = ckd::CkdImage::CreateCompressed(images[1], src->geometry(), src->cylinders(), *c, level);
   } else {
