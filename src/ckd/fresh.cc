@@ -13,12 +13,15 @@ namespace pas::ckd {
 namespace {
 
 // What the file system says about one file, as the marker records it.
+// Not the device number: the attribute is on the file itself, and a
+// shared file system's clients each give their mount another st_dev
+// (GlusterFS: 39 on one machine, 40 on the next, for the same file),
+// while the inode, size and modification time are the file's own.
 Result<std::string> Describe(int fd, const std::string& path) {
   struct stat st{};
   if (::fstat(fd, &st) != 0) return Status::FromErrno("fstat of " + path);
   char buf[160];
-  std::snprintf(buf, sizeof buf, "pas-formatted 1 dev=%llu ino=%llu size=%llu mtime=%lld.%09ld",
-                static_cast<unsigned long long>(st.st_dev),
+  std::snprintf(buf, sizeof buf, "pas-formatted 2 ino=%llu size=%llu mtime=%lld.%09ld",
                 static_cast<unsigned long long>(st.st_ino),
                 static_cast<unsigned long long>(st.st_size),
                 static_cast<long long>(st.st_mtim.tv_sec), static_cast<long>(st.st_mtim.tv_nsec));

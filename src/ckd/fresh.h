@@ -2,8 +2,8 @@
 // init` leaves every track after cylinder 0 an empty track (HA, R0, end of
 // track); it says so in an extended attribute of each file
 // (user.pas.formatted), tied to what the file system reports about the file
-// right after the format was made durable: device, inode, size and
-// modification time (ns). Any later write to the file changes its
+// right after the format was made durable: inode, size and modification
+// time (ns), which every client of a shared file system reports alike. Any later write to the file changes its
 // modification time, so a marker that no longer matches says nothing, and
 // pas removes the marker before it writes an image itself. A job then
 // skips formatting the empty tracks of a fresh target (doc/ckd-format.md,

@@ -759,9 +759,26 @@ class VolumeJob {
       log_->warn("{}: VTOC unreadable ({}); copying every track", st_.volser, vtoc.status().ToString());
       to_copy.SetAll();
     }
+    // A target `pas volume init` made and nothing wrote since (its marker
+    // still matches the file: ckd/fresh.h) already holds an empty track
+    // from cylinder 1 on: only cylinder 0 is formatted there. The marker
+    // is removed before the first write, whatever it said.
+    const bool fresh = ckd::IsFreshlyFormatted(*tgt_);
+    if (Status c = ckd::ClearFreshlyFormatted(*tgt_); !c.ok()) {
+      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", c.message()}});
+      return false;
+    }
+    const uint32_t format_end = fresh ? tgt_->geometry().heads : tgt_->tracks();
     ckd::TrackSet to_format(tgt_->tracks());
-    for (uint32_t i = 0; i < tgt_->tracks(); ++i)
-      if (i >= src_->tracks() || !to_copy.Test(i)) to_format.Set(i);
+    uint64_t already_empty = 0;
+    for (uint32_t i = 0; i < tgt_->tracks(); ++i) {
+      if (i < src_->tracks() && to_copy.Test(i)) continue;
+      if (i < format_end) {
+        to_format.Set(i);
+      } else {
+        ++already_empty;
+      }
+    }
     const uint32_t n = to_copy.Count();
     rep_.Message("PAS230I", {{"volser", st_.volser}, {"tracks", report::FormatThousands(n)}});
     phase_ = "COPY";
@@ -779,25 +796,6 @@ class VolumeJob {
     const bool skip = tlabel.ok() && tlabel->volser == st_.volser;
     if (skip) log_->info("{}: the target holds a copy of the volume; equal tracks are not rewritten", st_.volser);
     engine_->set_skip_equal(skip);
-    // A target `pas volume init` made and nothing wrote since (its marker
-    // still matches the file: ckd/fresh.h) already holds an empty track
-    // from cylinder 1 on: those are not formatted again. The marker is
-    // removed before the first write, whatever it said.
-    const bool fresh = ckd::IsFreshlyFormatted(*tgt_);
-    if (Status c = ckd::ClearFreshlyFormatted(*tgt_); !c.ok()) {
-      failure_ = rep_.Message("PAS240E", {{"volser", st_.volser}, {"reason", c.message()}});
-      return false;
-    }
-    uint64_t already_empty = 0;
-    if (fresh) {
-      const uint32_t first = tgt_->geometry().heads;  // cylinder 0 was written whole
-      for (uint32_t i = first; i < tgt_->tracks(); ++i) {
-        if (to_format.Test(i)) {
-          to_format.Clear(i);
-          ++already_empty;
-        }
-      }
-    }
     if (!CopySet(*engine_, to_copy, false)) return false;
     const auto format_start = o_.clock->NowMicros();
     auto f = engine_->FormatTracks(to_format);

@@ -236,7 +236,6 @@ TrackVerdict InspectTrack(const ckd::DeviceGeometry& g, uint32_t track,
   }
   v.kind = TrackVerdict::Kind::kTorn;
   if (!fields.empty()) v.id = fields.front().id;
-  v.decoded = fields;
   if (!first_error.empty()) {
     v.detail = first_error;
     return v;

@@ -82,9 +82,6 @@ struct TrackVerdict {
   WriteId id;             // valid for kIntact (and the first good record of kTorn)
   uint32_t checksum = 0;  // track checksum for kIntact
   std::string detail;     // why, for kTorn / kForeign
-  // kTorn: every record that decoded on its own (CRC good), in track
-  // order; records that did not decode are absent.
-  std::vector<RecordFields> decoded;
 };
 
 // Inspects a slot read from `track`. Never fails: malformed slots are

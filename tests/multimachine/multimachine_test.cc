@@ -88,6 +88,16 @@ TEST_F(Scenario, ThreeMachinesDifferentPathsSwapDumpThenSwap) {
   ASSERT_NO_FATAL_FAILURE(Prepare(3, true));
   // Every machine names the images under its own mount path.
   ASSERT_NE(bed_.Mount(1), bed_.Mount(2));
+  // B888 made again by `pas volume init` on machine 2, through its own
+  // GlusterFS client: the job on machine 1 finds it freshly formatted (the
+  // marker and the file's times as machine 1's client reports them) and
+  // formats none of its empty tracks.
+  const std::string tgt2 = bed_.Mount(2) + "/tgt2.ckd";
+  ProcessResult rm = bed_.Run(2, {"rm", "-f", tgt2});
+  ASSERT_EQ(rm.exit_code, 0) << rm.out << rm.err;
+  ProcessResult init = bed_.Run(2, Pas({"volume", "init", tgt2, "--model", "3390-3", "--cylinders", "20",
+                                        "--volser", "NEWVOL"}));
+  ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
   // SWAPDUMP to B888: a point-in-time copy; everyone stays on the source.
   StartMonitors("B888");
   StartWorkloads(6, "a");
@@ -95,6 +105,7 @@ TEST_F(Scenario, ThreeMachinesDifferentPathsSwapDumpThenSwap) {
   ProcessResult dump = Job(Deck("SWAPDUMP", "B888"));
   EXPECT_EQ(dump.exit_code, 0) << dump.exit_code << "\n" << dump.out << dump.err;
   EXPECT_TRUE(Contains(dump.out, "PAS242I")) << dump.out;
+  EXPECT_TRUE(Contains(dump.out, "PAS249I TARGET OF VOL=VOL001: 0 EMPTY TRACKS FORMATTED")) << dump.out;
   EXPECT_TRUE(Contains(dump.out, "PAS233I SYS2 ")) << dump.out;
   EXPECT_TRUE(Contains(dump.out, "PAS233I SYS3 ")) << dump.out;
   EXPECT_GE(Figure(dump.out, "LONGEST I/O PAUSE (MS)....."), 0) << dump.out;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "ckd/vtoc.h"
+#include "ckd/fresh.h"
 #include "system/hercules_fixture.h"
 
 namespace pas::swaptest {
@@ -31,8 +32,10 @@ class HerculesSwap : public HerculesFixture {
     ASSERT_EQ(missing, "") << missing;
     sys_ = &NewSystem("SYSA");
     src_ = GuestVolume("vm1887.ckd", "VM1887", tracks, &sys_->params.first_track);
-    tgt_ = MakeEmptyVolume("b887.ckd", "NEW887", 15);
-    fresh_ = MakeEmptyVolume("d887.ckd", "NEW888", 15);
+    // Targets as a user makes them, marked freshly formatted: Hercules
+    // then runs on targets whose empty tracks the job did not format.
+    tgt_ = InitVolume("b887.ckd", "NEW887", 15);
+    fresh_ = InitVolume("d887.ckd", "NEW888", 15);
     sys_->params.delay_us = delay_us;
     sys_->params.tracks = tracks;
     sys_->config = HerculesConfig("SYSA", "0A0001", sys_->port, src_, {{"B887", tgt_}, {"D887", fresh_}});
@@ -102,6 +105,7 @@ TEST_F(HerculesSwap, SwapWhileTheGuestWritesAsFastAsItCan) {
   const hercules::GuestCounters after = Counters(*sys_);
   ASSERT_EQ(job.exit_code, 0) << job.out << job.err << Log(*sys_);
   EXPECT_TRUE(Contains(job.out, "PAS241I")) << job.out;
+  EXPECT_TRUE(Contains(job.out, "PAS249I TARGET OF VOL=VM1887: 0 EMPTY TRACKS FORMATTED")) << job.out;
   EXPECT_GT(after.writes, before.writes) << "the guest wrote nothing during the swap";
   ExpectRising();
   Report("swap", job, after);
@@ -177,6 +181,11 @@ TEST_F(HerculesSwap, SimSwapAndSimSwapMonWriteNothing) {
   EXPECT_EQ(why, "") << why;
   Quit(*sys_);
   EXPECT_TRUE(pas::testing::ReadFile(tgt_) == target_before) << "SIMSWAP/SIMSWAPMON changed the target";
+  {
+    auto t = ckd::CkdImage::Open(tgt_, false);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_TRUE(ckd::IsFreshlyFormatted(*t)) << "SIMSWAP/SIMSWAPMON removed the target's marker";
+  }
   EXPECT_TRUE(TracksOutsideGuest(src_, sys_->params) == source_rest) << "the source changed outside the guest's tracks";
 }
 
@@ -203,6 +212,9 @@ TEST_F(HerculesSwap, JobKilledInEachPhaseThenASwapSucceeds) {
   {
     ProcessResult job = RunFunction("SWAP", "B887", {"PAS_FAULT_POINT=job.after_commit"});
     EXPECT_EQ(job.exit_code, 128 + SIGKILL) << job.out << job.err;
+    // The jobs killed from job.copy on had removed B887's freshly-formatted
+    // marker before writing to it: this one formats every empty track.
+    EXPECT_TRUE(Contains(job.out, ", 0 ALREADY EMPTY")) << job.out;
     std::string image;
     std::string why = SettleUnit(sys_->config, "0A80", &image);
     ASSERT_EQ(why, "") << why << "\n" << job.out;

@@ -65,6 +65,17 @@ class SwapFixture : public ::testing::Test {
     return path;
   }
 
+  // An empty target made by `pas volume init` (label, no VTOC), so marked
+  // freshly formatted (ckd/fresh.h): a job does not format its empty tracks.
+  std::string InitVolume(const std::string& name, const std::string& volser, uint32_t cylinders = 20) {
+    std::string path = dir_ / name;
+    std::filesystem::remove(path);
+    ProcessResult r = Pas({"volume", "init", path, "--model", "3390-3", "--cylinders",
+                           std::to_string(cylinders), "--volser", volser});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return path;
+  }
+
   std::string Config(const std::string& name, const std::string& serial, const std::vector<Unit>& units) {
     std::string path = dir_ / (name + ".cnf");
     std::string text = "LPARNAME " + name + "\nCPUSERIAL " + serial + "\n";

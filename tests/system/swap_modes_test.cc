@@ -33,13 +33,6 @@ class SwapModesTest : public SwapFixture {
     cfg_a_ = Config("SYSA", "0A0001", {{"1887", src_}, {"B887", tgt_, true}});
     cfg_b_ = Config("SYSB", "0B0002", {{"2887", src_}, {"C887", tgt_, true}});
   }
-  // The target made again by `pas volume init` (marked freshly formatted).
-  void InitTarget() {
-    std::filesystem::remove(tgt_);
-    ProcessResult init = Pas({"volume", "init", tgt_, "--model", "3390-3", "--cylinders", "20",
-                              "--volser", "NEW887"});
-    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
-  }
   std::string Deck(const std::string& function, const std::string& extra = "") {
     return "  " + function + " TYPE=FULL" + extra + "\n  MOUNT VOL=VM1887,SWAPUNIT=B887\n";
   }
@@ -61,7 +54,7 @@ TEST_F(SwapModesTest, SwapDumpWithoutWorkloadGivesAnEqualCopy) {
 // tracks are not formatted again (PAS249I counts them), and the copy is
 // the same volume.
 TEST_F(SwapModesTest, SwapDumpToAFreshTargetFormatsNoEmptyTrack) {
-  ASSERT_NO_FATAL_FAILURE(InitTarget());
+  ASSERT_EQ(InitVolume("b887.ckd", "NEW887"), tgt_);
   ProcessResult r = RunDeck(cfg_a_, Deck("SWAPDUMP"));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // 20 cylinders of 15 tracks = 300: track 0, the VTOC (4) and the data
@@ -74,9 +67,6 @@ TEST_F(SwapModesTest, SwapDumpToAFreshTargetFormatsNoEmptyTrack) {
   EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
   EXPECT_TRUE(Contains(Dasdls(tgt_), "PAS.TEST.DATA"));
   // The marker went with the first write: a second dump formats again.
-  ASSERT_NO_FATAL_FAILURE(InitTarget());
-  ProcessResult first = RunDeck(cfg_a_, Deck("SWAPDUMP"));
-  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   ProcessResult again = RunDeck(cfg_a_, Deck("SWAPDUMP"));
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_TRUE(Contains(again.out, ", 0 ALREADY EMPTY")) << again.out;
@@ -86,7 +76,7 @@ TEST_F(SwapModesTest, SwapDumpToAFreshTargetFormatsNoEmptyTrack) {
 // marker no longer matches the file, so every empty track is formatted,
 // and what the other program wrote is gone from the copy.
 TEST_F(SwapModesTest, ATargetWrittenAfterItsInitIsFormattedWhole) {
-  ASSERT_NO_FATAL_FAILURE(InitTarget());
+  ASSERT_EQ(InitVolume("b887.ckd", "NEW887"), tgt_);
   // A later write (not in the same clock tick as the format's last one).
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   {
