@@ -1067,11 +1067,16 @@ class VolumeJob {
       bool waiting = false;
       for (uint32_t i = 0; i < active_.size(); ++i) {
         if (!active_[i] || done[i]) continue;
+        // Alive first, then the block: a participant that writes that it
+        // followed and exits between the two would otherwise be read as
+        // not followed and then found dead.
+        const bool alive = area_->ParticipantAlive(i);
+        if (static_cast<int>(i) != own_index_) FaultPoint("job.follow_check");
         Status err;
         auto b = Block(i, &err);
         bool followed = b && (b->state == ParticipantState::kSwapped || b->state == ParticipantState::kResumed ||
                               b->state == ParticipantState::kLeft || b->state == ParticipantState::kDeclined);
-        if (followed || !area_->ParticipantAlive(i)) {
+        if (followed || !alive) {
           done[i] = true;
           if (!followed) every_system_followed_ = false;  // its unit table may still name the decision
           if (b) {

@@ -2,11 +2,12 @@
 // with real processes: the job on system A, a monitor and a workload on
 // system B, a workload on system A.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <thread>
 
-#include "swap_fixture.h"
+#include "system/kill_scenario.h"
 
 namespace pas::swaptest {
 namespace {
@@ -51,6 +52,29 @@ TEST_F(SwapBasicTest, SwapUnderWorkloadOnTwoSystems) {
   EXPECT_TRUE(Contains(ls, "PAS.WORKLOAD")) << ls;
   // Every system confirmed it followed: the decision record is gone.
   EXPECT_EQ(DecisionRecords(tgt_), 0);
+}
+
+// A monitor that writes that it followed the SWAP and exits at once, while
+// the job is between its look at the monitor and its read of the block,
+// still counts as followed: the decision record is removed. Both processes
+// are held at fault points so the interleaving is the same every run.
+TEST_F(SwapBasicTest, MonitorThatFollowsAndExitsDuringTheJobsCheckCountsAsFollowed) {
+  auto mon = Start({"monitor", "--unit", "C887", "--config", cfg_b_}, "monitor-C887",
+                   {"PAS_FAULT_POINT=monitor.after_commit:1:stop"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  WriteFile(dir_ / "swap.deck", kSwapDeck);
+  auto job = Start({"run", dir_ / "swap.deck", "--config", cfg_a_}, "job",
+                   {"PAS_JOIN_TIMEOUT=10", "PAS_FAULT_POINT=job.follow_check:1:stop"});
+  ASSERT_TRUE(KillScenario::WaitStopped(mon->pid())) << mon->Stdout() << mon->Stderr();
+  ASSERT_TRUE(KillScenario::WaitStopped(job->pid())) << job->Stdout() << job->Stderr();
+  // The job saw the monitor alive; now the monitor follows and exits.
+  ASSERT_EQ(::kill(mon->pid(), SIGCONT), 0);
+  EXPECT_EQ(mon->Wait(30), 0) << mon->Stdout() << mon->Stderr();
+  EXPECT_TRUE(Contains(mon->Stdout(), "PAS241I")) << mon->Stdout();
+  ASSERT_EQ(::kill(job->pid(), SIGCONT), 0);
+  EXPECT_EQ(job->Wait(60), 0) << job->Stdout() << job->Stderr();
+  EXPECT_TRUE(Contains(job->Stdout(), "PAS241I")) << job->Stdout();
+  EXPECT_EQ(DecisionRecords(tgt_), 0) << job->Stdout() << job->Stderr();
 }
 
 }  // namespace
