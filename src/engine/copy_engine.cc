@@ -2,16 +2,21 @@
 // IoBackend with a bounded number of requests in flight. doc/copy-engine.md.
 #include "engine/copy_engine.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
+
+#include <libdeflate.h>
 
 #include "base/log.h"
 #include "ckd/track.h"
@@ -87,13 +92,64 @@ struct CopyEngine::Slot {
   int read_attempts = 0;
   int rewrites = 0;     // writes repeated after a read-back differed
   int eagains = 0;
+  int read_fd = -1;     // the fd the source read goes through (DirectFd)
+  int verify_fd = -1;   // the fd the read-back reads through (DirectFd)
+  uint32_t crc = 0;     // kVerifying: CRC-32 of the bytes that were written
+};
+
+// verify_writes: a run written and not yet read back. Its bytes are gone
+// (the slot copies the next run); the CRC-32 of what was written stays.
+struct CopyEngine::Written {
+  Run run;
+  uint32_t woff = 0, wlen = 0;  // the span of the run written
+  uint32_t crc = 0;
+  int rewrites = 0;             // writes repeated after a read-back differed
 };
 
 CopyEngine::CopyEngine(const ckd::CkdImage& source, ckd::CkdImage& target, IoBackend& backend,
                        CopyOptions options)
     : source_(source), target_(target), backend_(backend), options_(std::move(options)) {}
 
-CopyEngine::~CopyEngine() = default;
+CopyEngine::~CopyEngine() {
+  for (const auto& [fd, direct] : direct_fds_) {
+    if (direct != fd) ::close(direct);
+  }
+  for (int fd : retired_fds_) ::close(fd);
+}
+
+// The file `fd` reopened read-only with O_DIRECT (through /proc/self/fd:
+// the same open file's inode, never a path looked up again). Source reads
+// go through it, and so do read-backs: a read-back then comes from the
+// device, not from the pages just written (the kernel first writes the
+// range back, then reads it). `fd` itself where the file system refuses
+// O_DIRECT (tmpfs; some FUSE mounts): reads then go through the page cache.
+int CopyEngine::DirectFd(int fd) {
+  for (const auto& [f, direct] : direct_fds_) {
+    if (f == fd) return direct;
+  }
+  int direct = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (direct < 0) {
+    Logger("engine")->info("{}: reads through the page cache (O_DIRECT: {})",
+                           options_.label.empty() ? target_.path() : options_.label, std::strerror(errno));
+    direct = fd;
+  }
+  direct_fds_.emplace_back(fd, direct);
+  return direct;
+}
+
+// A direct read refused with EINVAL (an offset, length or buffer not
+// aligned to what the device needs): that file is read through the page
+// cache from now on.
+void CopyEngine::DropDirectFd(int fd) {
+  for (auto& [f, direct] : direct_fds_) {
+    if (f == fd && direct != fd) {
+      Logger("engine")->info("{}: reads through the page cache (O_DIRECT read: EINVAL)",
+                             options_.label.empty() ? target_.path() : options_.label);
+      retired_fds_.push_back(direct);  // other requests in flight may still use it
+      direct = fd;
+    }
+  }
+}
 
 Status CopyEngine::PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const {
   const uint32_t tpr = options_.tracks_per_request;
@@ -397,7 +453,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
     switch (slot.state) {
       case Slot::State::kReading:
         req.op = IoOp::kRead;
-        req.fd = slot.run.src_fd;
+        req.fd = slot.read_fd;
         req.offset = slot.run.src_offset + slot.done;
         req.buf = std::span<uint8_t>(slot.buf.get() + slot.done, slot.length - slot.done);
         ++stats.source_excps;
@@ -411,7 +467,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         break;
       case Slot::State::kVerifying:
         req.op = IoOp::kRead;
-        req.fd = slot.run.dst_fd;
+        req.fd = slot.verify_fd;
         req.offset = slot.run.dst_offset + slot.woff + slot.done;
         req.buf = std::span<uint8_t>(slot.tbuf.get() + slot.woff + slot.done, slot.wlen - slot.done);
         ++stats.verify_reads;
@@ -468,6 +524,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   };
   auto start_read = [&](Slot& slot, size_t index) {
     slot.state = Slot::State::kReading;
+    slot.read_fd = options_.direct_io ? DirectFd(slot.run.src_fd) : slot.run.src_fd;
     slot.done = 0;
     slot.eagains = 0;
     return submit(slot, index);
@@ -478,7 +535,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   // A run is on the target (written, and read back equal with verify_writes).
   auto finish_write = [&](Slot& slot) {
     slot.state = Slot::State::kFree;
-    if (options_.start_writeback) {
+    if (options_.start_writeback && !options_.verify_writes) {  // verify_writes started it
       backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset + slot.woff, slot.wlen);
     }
     for (uint32_t k = 0; k < slot.run.count; ++k) not_copied_.Clear(slot.run.first + k);
@@ -488,27 +545,53 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
     tracks_done += slot.run.count;
     if (options_.progress) options_.progress(tracks_done);
   };
+  // Reads the run from the source (copy), or builds its empty tracks and
+  // writes them (format): the first time, and again after a read-back
+  // found the target different.
+  auto begin = [&](Slot& slot, size_t index) -> Status {
+    slot.read_attempts = 0;
+    if (mode == Mode::kCopy) return start_read(slot, index);
+    std::span<uint8_t> buf(slot.buf.get(), slot.length);
+    std::memset(buf.data(), 0, buf.size());
+    for (uint32_t k = 0; k < slot.run.count; ++k) {
+      ckd::BuildEmptyTrack(g, slot.run.first + k, buf.subspan(size_t{k} * g.slot_size, g.slot_size));
+    }
+    return start_write_or_compare(slot, index);
+  };
+  std::deque<Written> unverified;  // verify_writes: written, not read back yet; oldest first
+  uint64_t unverified_bytes = 0;
 
   for (;;) {
     const bool cancelled = options_.cancel != nullptr && options_.cancel->load();
     if (cancelled) fail(Status::Aborted(who + ": copy cancelled"));
-    for (size_t i = 0; i < slots_.size() && failure.ok() && next_run < runs.size(); ++i) {
+    for (size_t i = 0; i < slots_.size() && failure.ok(); ++i) {
       Slot& slot = slots_[i];
       if (slot.state != Slot::State::kFree) continue;
-      slot.run = runs[next_run++];
-      slot.length = slot.run.count * g.slot_size;
-      slot.read_attempts = 0;
-      slot.rewrites = 0;
       Status s;
-      if (mode == Mode::kCopy) {
-        s = start_read(slot, i);
+      // A read-back once the runs written after it are kVerifyLagBytes
+      // (its writeback has had time to finish), and every one at the end.
+      if (!unverified.empty() && (unverified_bytes > kVerifyLagBytes || next_run >= runs.size())) {
+        const Written w = unverified.front();
+        unverified.pop_front();
+        unverified_bytes -= w.wlen;
+        slot.run = w.run;
+        slot.length = slot.run.count * g.slot_size;
+        slot.rewrites = w.rewrites;
+        slot.woff = w.woff;
+        slot.wlen = w.wlen;
+        slot.crc = w.crc;
+        slot.state = Slot::State::kVerifying;
+        slot.done = 0;
+        slot.eagains = 0;
+        slot.verify_fd = options_.direct_io ? DirectFd(slot.run.dst_fd) : slot.run.dst_fd;
+        s = submit(slot, i);
+      } else if (next_run < runs.size()) {
+        slot.run = runs[next_run++];
+        slot.length = slot.run.count * g.slot_size;
+        slot.rewrites = 0;
+        s = begin(slot, i);
       } else {
-        std::span<uint8_t> buf(slot.buf.get(), slot.length);
-        std::memset(buf.data(), 0, buf.size());
-        for (uint32_t k = 0; k < slot.run.count; ++k) {
-          ckd::BuildEmptyTrack(g, slot.run.first + k, buf.subspan(size_t{k} * g.slot_size, g.slot_size));
-        }
-        s = start_write_or_compare(slot, i);
+        break;
       }
       if (!s.ok()) {
         slot.state = Slot::State::kFree;
@@ -570,22 +653,28 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         Status s;
         if (error == EAGAIN && ++slot.eagains <= kEagainRetries) {
           s = submit(slot, c.user);
+        } else if (error == EINVAL && slot.verify_fd != slot.run.dst_fd) {
+          DropDirectFd(slot.run.dst_fd);
+          slot.verify_fd = slot.run.dst_fd;
+          s = submit(slot, c.user);
         } else if (error != 0) {
           slot.state = Slot::State::kFree;
           fail(Status::Corruption(who + ": read-back of target " + what + " failed: " + std::strerror(error)));
           continue;
         } else if ((slot.done += c.bytes) < slot.wlen) {
           s = submit(slot, c.user);
-        } else if (std::memcmp(slot.buf.get() + slot.woff, slot.tbuf.get() + slot.woff, slot.wlen) == 0) {
+        } else if (libdeflate_crc32(0, slot.tbuf.get() + slot.woff, slot.wlen) == slot.crc) {
           stats.tracks_verified += slot.wlen / g.slot_size;
           finish_write(slot);
           continue;
         } else if (slot.rewrites < kReadRetries) {
+          // Copied again from the source (or formatted again): what was
+          // written is no longer in hand.
           ++slot.rewrites;
           ++stats.verify_rewrites;
           log->warn("{}: target {} did not read back as written; writing it again ({} of {})", who, what,
                     slot.rewrites, kReadRetries);
-          s = start_write_part(slot, c.user, slot.woff, slot.wlen);
+          s = begin(slot, c.user);
         } else {
           slot.state = Slot::State::kFree;
           fail(Status::Corruption(who + ": target " + what + " did not read back as written after " +
@@ -609,6 +698,12 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       int error = c.error;
       if (error == 0 && c.bytes == 0) error = reading ? ENODATA : EIO;  // end of file / no progress
       if (error == EAGAIN && failure.ok() && ++slot.eagains <= kEagainRetries) {
+        resubmit();
+        continue;
+      }
+      if (error == EINVAL && reading && failure.ok() && slot.read_fd != slot.run.src_fd) {
+        DropDirectFd(slot.run.src_fd);
+        slot.read_fd = slot.run.src_fd;
         resubmit();
         continue;
       }
@@ -679,13 +774,18 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       // A run is written.
       stats.bytes_written += slot.wlen;
       if (options_.verify_writes) {
-        slot.state = Slot::State::kVerifying;
-        slot.done = 0;
-        slot.eagains = 0;
-        if (Status s = submit(slot, c.user); !s.ok()) {
-          slot.state = Slot::State::kFree;
-          fail(s.WithContext(who));
-        }
+        // Read back later (the slot is free now); its writeback starts
+        // now, so it is on the device when the read-back reads it there.
+        Written w;
+        w.run = slot.run;
+        w.woff = slot.woff;
+        w.wlen = slot.wlen;
+        w.crc = libdeflate_crc32(0, slot.buf.get() + slot.woff, slot.wlen);
+        w.rewrites = slot.rewrites;
+        backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset + slot.woff, slot.wlen);
+        unverified.push_back(w);
+        unverified_bytes += w.wlen;
+        slot.state = Slot::State::kFree;
         continue;
       }
       finish_write(slot);

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -45,6 +46,9 @@ namespace pas::engine {
 // Retries of a failed source read (and re-reads of a track that fails
 // validation) before the copy fails.
 inline constexpr int kReadRetries = 3;
+// verify_writes: a written run is read back once this many bytes have been
+// written after it (its writeback, started at once, has had time to end).
+inline constexpr uint64_t kVerifyLagBytes = 64ull << 20;
 // Retries of one request answered with EAGAIN before it counts as an error.
 inline constexpr int kEagainRetries = 1000;
 
@@ -70,6 +74,11 @@ struct CopyOptions {
   // copy fails with Corruption ("did not read back as written"). Costs
   // one target read per run, overlapped with the copy of the next runs.
   bool verify_writes = false;
+  // Source reads and read-backs (verify_writes) with O_DIRECT, through a
+  // second descriptor of each file: no copy through the page cache, and a
+  // read-back that reads the device (doc/copy-engine.md, "Direct reads").
+  // Where the file system or device refuses, the page cache is used.
+  bool direct_io = true;
   // Worker threads moving runs when an image is compressed (0: one per
   // core, at most 8).
   unsigned compress_threads = 0;
@@ -151,12 +160,15 @@ class CopyEngine {
  private:
   struct Run;
   struct Slot;
+  struct Written;
   enum class Mode { kCopy, kFormat };
   Result<CopyStats> Transfer(const ckd::TrackSet& tracks, Mode mode);
   Status PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const;
   Status CheckSetup(const std::string& who) const;
   Status FormatSparse(const ckd::TrackSet& tracks, CopyStats& stats);
   Result<CopyStats> TransferByImage(const ckd::TrackSet& tracks, Mode mode);
+  int DirectFd(int fd);
+  void DropDirectFd(int fd);
 
   const ckd::CkdImage& source_;
   ckd::CkdImage& target_;
@@ -165,6 +177,10 @@ class CopyEngine {
   ckd::TrackSet not_copied_;
   std::vector<Slot> slots_;  // queue_depth buffers of tracks_per_request slots
   bool zero_range_unsupported_ = false;  // ZeroRange said NotSupported once
+  // Each source and target fd and the O_DIRECT fd its reads use (the fd
+  // itself when O_DIRECT is refused).
+  std::vector<std::pair<int, int>> direct_fds_;
+  std::vector<int> retired_fds_;  // O_DIRECT fds given up on, closed with the engine
 };
 
 }  // namespace pas::engine
