@@ -542,8 +542,10 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
     const uint32_t written = slot.wlen / g.slot_size;
     (mode == Mode::kCopy ? stats.tracks_copied : stats.tracks_formatted) += written;
     stats.tracks_skipped += slot.run.count - written;
-    tracks_done += slot.run.count;
-    if (options_.progress) options_.progress(tracks_done);
+    if (!options_.verify_writes) {  // verify_writes counted it when it was written
+      tracks_done += slot.run.count;
+      if (options_.progress) options_.progress(tracks_done);
+    }
   };
   // Reads the run from the source (copy), or builds its empty tracks and
   // writes them (format): the first time, and again after a read-back
@@ -559,7 +561,6 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
     return start_write_or_compare(slot, index);
   };
   std::deque<Written> unverified;  // verify_writes: written, not read back yet; oldest first
-  uint64_t unverified_bytes = 0;
 
   for (;;) {
     const bool cancelled = options_.cancel != nullptr && options_.cancel->load();
@@ -568,12 +569,12 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       Slot& slot = slots_[i];
       if (slot.state != Slot::State::kFree) continue;
       Status s;
-      // A read-back once the runs written after it are kVerifyLagBytes
-      // (its writeback has had time to finish), and every one at the end.
-      if (!unverified.empty() && (unverified_bytes > kVerifyLagBytes || next_run >= runs.size())) {
+      // Read-backs once every run has been started: mixed with the copy
+      // they made it slower here (doc/copy-engine.md, "Read-back
+      // verification"). The writeback of the first runs is over by then.
+      if (!unverified.empty() && next_run >= runs.size()) {
         const Written w = unverified.front();
         unverified.pop_front();
-        unverified_bytes -= w.wlen;
         slot.run = w.run;
         slot.length = slot.run.count * g.slot_size;
         slot.rewrites = w.rewrites;
@@ -584,6 +585,12 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         slot.done = 0;
         slot.eagains = 0;
         slot.verify_fd = options_.direct_io ? DirectFd(slot.run.dst_fd) : slot.run.dst_fd;
+        // Clean before the direct read (usually already: its writeback
+        // started when it was written), so the read does not write it back
+        // itself under the file's inode lock.
+        if (slot.verify_fd != slot.run.dst_fd) {
+          backend_.FinishWriteback(slot.run.dst_fd, slot.run.dst_offset + slot.woff, slot.wlen);
+        }
         s = submit(slot, i);
       } else if (next_run < runs.size()) {
         slot.run = runs[next_run++];
@@ -776,6 +783,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       if (options_.verify_writes) {
         // Read back later (the slot is free now); its writeback starts
         // now, so it is on the device when the read-back reads it there.
+        // Progress counts it now; not_copied() only once it read back equal.
         Written w;
         w.run = slot.run;
         w.woff = slot.woff;
@@ -784,8 +792,11 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         w.rewrites = slot.rewrites;
         backend_.StartWriteback(slot.run.dst_fd, slot.run.dst_offset + slot.woff, slot.wlen);
         unverified.push_back(w);
-        unverified_bytes += w.wlen;
         slot.state = Slot::State::kFree;
+        if (w.rewrites == 0) {
+          tracks_done += slot.run.count;
+          if (options_.progress) options_.progress(tracks_done);
+        }
         continue;
       }
       finish_write(slot);

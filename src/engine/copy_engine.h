@@ -46,9 +46,6 @@ namespace pas::engine {
 // Retries of a failed source read (and re-reads of a track that fails
 // validation) before the copy fails.
 inline constexpr int kReadRetries = 3;
-// verify_writes: a written run is read back once this many bytes have been
-// written after it (its writeback, started at once, has had time to end).
-inline constexpr uint64_t kVerifyLagBytes = 64ull << 20;
 // Retries of one request answered with EAGAIN before it counts as an error.
 inline constexpr int kEagainRetries = 1000;
 
@@ -66,13 +63,16 @@ struct CopyOptions {
   // the write of every equal track. Only safe while nobody else writes
   // the target (the swap job holds it exclusively). Off by default.
   bool skip_equal = false;
-  // Read-back verification in the pipeline: when a write completes, the
-  // engine reads the written bytes back from the target into a second
-  // buffer and compares them with the buffer it wrote from (the source
-  // data still in hand, no second read of the source). A run that reads
-  // back different is written again, up to kReadRetries times; then the
-  // copy fails with Corruption ("did not read back as written"). Costs
-  // one target read per run, overlapped with the copy of the next runs.
+  // Read-back verification: when a write completes, the engine keeps the
+  // CRC-32 of the bytes written, starts their writeback and frees the
+  // slot; once every run of the call has been started, each written run is
+  // made clean (IoBackend::FinishWriteback), read back (through O_DIRECT
+  // with direct_io: from the device) and the CRCs compared. A run that
+  // reads back different is copied again from the source (formatted
+  // again), up to kReadRetries times; then the copy fails with Corruption
+  // ("did not read back as written"). A run leaves not_copied() only once
+  // it read back equal (progress counts it when written). Costs one
+  // target read per run.
   bool verify_writes = false;
   // Source reads and read-backs (verify_writes) with O_DIRECT, through a
   // second descriptor of each file: no copy through the page cache, and a

@@ -320,6 +320,14 @@ void IoBackend::StartWriteback(int fd, uint64_t offset, uint64_t length) {
                     SYNC_FILE_RANGE_WRITE);
 }
 
+void IoBackend::FinishWriteback(int fd, uint64_t offset, uint64_t length) {
+  int r;
+  do {
+    r = ::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(length),
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+  } while (r != 0 && errno == EINTR);
+}
+
 Status IoBackend::RegisterBuffers(std::span<const std::span<uint8_t>>) { return Status::Ok(); }
 
 Status IoBackend::ZeroRange(int fd, uint64_t offset, uint64_t length) {

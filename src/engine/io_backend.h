@@ -80,6 +80,14 @@ class IoBackend {
   // the device queue is full.
   virtual void StartWriteback(int fd, uint64_t offset, uint64_t length);
 
+  // Writes [offset, offset+length) of fd back and waits until it is
+  // (sync_file_range WAIT_BEFORE | WRITE | WAIT_AFTER; no device flush).
+  // Blocks the caller, but not other writers of the file: a direct read
+  // of a dirty range would write it back itself, holding the file's
+  // inode lock, and every buffered write to the file would wait for that.
+  // Errors are ignored here (Sync reports them).
+  virtual void FinishWriteback(int fd, uint64_t offset, uint64_t length);
+
   // Makes [offset, offset+length) of fd read as zeros and the file at least
   // offset+length long, without writing the zeros: fallocate(PUNCH_HOLE |
   // KEEP_SIZE) deallocates the whole blocks of the range and zeroes the

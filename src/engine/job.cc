@@ -698,9 +698,9 @@ class VolumeJob {
     co.queue_depth = o_.queue_depth;
     co.tracks_per_request = src_->geometry().heads;
     co.label = st_.volser;
-    // Every write is read back and compared with the buffer it came from
-    // (doc/copy-engine.md, "Read-back verification"): a target that does
-    // not keep what is written to it fails the volume.
+    // Every write is read back from the device and its CRC compared with
+    // what was written (doc/copy-engine.md, "Read-back verification"): a
+    // target that does not keep what is written to it fails the volume.
     co.verify_writes = true;
     co.cancel = o_.cancel;
     co.progress = [this](uint64_t done) {
