@@ -561,6 +561,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
     return start_write_or_compare(slot, index);
   };
   std::deque<Written> unverified;  // verify_writes: written, not read back yet; oldest first
+  bool reading_back = false;
 
   for (;;) {
     const bool cancelled = options_.cancel != nullptr && options_.cancel->load();
@@ -573,6 +574,11 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       // they made it slower here (doc/copy-engine.md, "Read-back
       // verification"). The writeback of the first runs is over by then.
       if (!unverified.empty() && next_run >= runs.size()) {
+        if (!reading_back) {
+          reading_back = true;
+          log->debug("{}: {} runs written in {:.3f} s; reading them back", who, unverified.size(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
         const Written w = unverified.front();
         unverified.pop_front();
         slot.run = w.run;
