@@ -147,6 +147,8 @@ class CopyEngine {
 
   // Turns skip_equal on or off for the following calls.
   void set_skip_equal(bool on) { options_.skip_equal = on; }
+  // Turns direct_io on or off for the following calls.
+  void set_direct_io(bool on) { options_.direct_io = on; }
   // Turns verify_writes on or off for the following calls.
   void set_verify_writes(bool on) { options_.verify_writes = on; }
 

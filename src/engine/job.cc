@@ -963,6 +963,12 @@ class VolumeJob {
     pass_total_ = n;
     st_.passes++;
     Progress(phase_, 0, n, 0, true);
+    // Under the quiesce, through the page cache: the hosts' last writes
+    // are there (a direct read would first write them back, inside the
+    // pause), and the read-back of these few runs reads the pages just
+    // written; the fdatasync below then makes them durable and reports a
+    // device error (doc/copy-engine.md, "Read-back verification").
+    engine_->set_direct_io(false);
     if (n > 0 && !CopySet(*engine_, *set, true)) return false;
     copied_tracks_ += n;
     recopied_tracks_ += n;
