@@ -76,7 +76,8 @@ struct CopyOptions {
   bool verify_writes = false;
   // Source reads and read-backs (verify_writes) with O_DIRECT, through a
   // second descriptor of each file: no copy through the page cache, and a
-  // read-back that reads the device (doc/copy-engine.md, "Direct reads").
+  // read-back that reads the device (doc/copy-engine.md, io_uring, "Direct
+  // reads, buffered writes").
   // Where the file system or device refuses, the page cache is used.
   bool direct_io = true;
   // Worker threads moving runs when an image is compressed (0: one per
