@@ -575,25 +575,17 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       // verification"). The writeback of the first runs is over by then.
       if (!unverified.empty() && next_run >= runs.size()) {
         if (!reading_back) {
-          // Every run written so far made clean at once, one range per
-          // file: their writebacks run in parallel (a final copy under the
+          // Every run written so far made clean at once, one call per
+          // target file: their writebacks run in parallel (a final copy under the
           // quiesce waits for the slowest, not for each in turn).
           reading_back = true;
           log->debug("{}: {} runs written in {:.3f} s; reading them back", who, unverified.size(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
           if (options_.direct_io) {
-            std::vector<std::pair<int, std::pair<uint64_t, uint64_t>>> spans;  // fd, [begin, end)
-            for (const Written& u : unverified) {
-              const uint64_t b = u.run.dst_offset + u.woff, e = b + u.wlen;
-              auto it = std::find_if(spans.begin(), spans.end(), [&](const auto& x) { return x.first == u.run.dst_fd; });
-              if (it == spans.end()) {
-                spans.push_back({u.run.dst_fd, {b, e}});
-              } else {
-                it->second.first = std::min(it->second.first, b);
-                it->second.second = std::max(it->second.second, e);
-              }
+            for (const ckd::ImageFile& file : target_.files()) {
+              auto loc = target_.Locate(file.first_track);
+              if (loc.ok()) backend_.FinishWriteback(loc->fd, 0, 0);  // the whole file
             }
-            for (const auto& [fd, span] : spans) backend_.FinishWriteback(fd, span.first, span.second - span.first);
           }
         }
         const Written w = unverified.front();

@@ -80,8 +80,9 @@ class IoBackend {
   // the device queue is full.
   virtual void StartWriteback(int fd, uint64_t offset, uint64_t length);
 
-  // Writes [offset, offset+length) of fd back and waits until it is
-  // (sync_file_range WAIT_BEFORE | WRITE | WAIT_AFTER; no device flush).
+  // Writes [offset, offset+length) of fd back (length 0: to the end of
+  // the file) and waits until it is (sync_file_range WAIT_BEFORE | WRITE |
+  // WAIT_AFTER; no device flush).
   // Blocks the caller, but not other writers of the file: a direct read
   // of a dirty range would write it back itself, holding the file's
   // inode lock, and every buffered write to the file would wait for that.
