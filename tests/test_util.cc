@@ -142,6 +142,35 @@ void WriteFile(const std::string& path, const std::string& text) {
   out << text;
 }
 
+namespace {
+
+// What a process that outlived its timeout is blocked on: its threads'
+// kernel wait channels and stacks, and gdb's backtrace of every thread
+// (when gdb is installed), so a hang seen once can be diagnosed from the
+// test's log.
+std::string DescribeStuck(int pid) {
+  static thread_local bool describing = false;
+  if (describing) return "";
+  describing = true;
+  std::string d = "\n--- process " + std::to_string(pid) + " timed out; its threads:\n";
+  std::error_code ec;
+  const std::filesystem::path task = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(task, ec)) {
+    d += "thread " + t.path().filename().string() + ": wchan " + ReadFile(t.path() / "wchan") + "\n" +
+         ReadFile(t.path() / "stack");
+  }
+  if (std::filesystem::exists("/usr/bin/gdb")) {
+    ProcessResult g = Run({"/usr/bin/gdb", "-nx", "-batch", "-p", std::to_string(pid), "-ex",
+                           "thread apply all bt"},
+                          "", {}, 60);
+    d += "--- gdb:\n" + g.out + g.err;
+  }
+  describing = false;
+  return d;
+}
+
+}  // namespace
+
 ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin_text,
                   const std::vector<std::string>& env, int timeout_s) {
   ScratchDir dir;
@@ -158,17 +187,20 @@ ProcessResult Run(const std::vector<std::string>& argv, const std::string& stdin
     int w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
     if (std::chrono::steady_clock::now() > deadline) {
+      const std::string stuck = DescribeStuck(pid);
+      if (!stuck.empty()) std::fprintf(stderr, "%s: %s\n", argv.empty() ? "" : argv[0].c_str(), stuck.c_str());
       ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
       r.timed_out = true;
+      r.err = stuck;
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   r.exit_code = DecodeStatus(status);
   r.out = ReadFile(dir / "stdout");
-  r.err = ReadFile(dir / "stderr");
+  r.err = ReadFile(dir / "stderr") + r.err;
   return r;
 }
 
