@@ -302,11 +302,14 @@ class Bench:
             f.write("  SWAPDUMP TYPE=FULL,NONRESPONDING=FAIL\n  MOUNT VOL=FULL01,SWAPUNIT=B887\n")
         json_path = os.path.join(d, "job.json")
 
-        def fresh_target():
+        def no_target():
             remove(tgt, json_path, os.path.join(d, "runtime"), os.path.join(d, "state"))
             for name in os.listdir(d):
                 if name.startswith("tgt.ckd."):
                     remove(os.path.join(d, name))
+
+        def fresh_target():
+            no_target()
             check_run([self.pas, "volume", "init", tgt, "--model", "3390-3", "--cylinders", str(cyl),
                        "--volser", "NEW001"], "pas volume init", env=self.env(d))
 
@@ -315,7 +318,7 @@ class Bench:
         # init` target has one allocated 4 KiB block per track (the track's
         # header), and the copy fills the gaps around them (doc/performance.md).
         def dasdinit_target():
-            remove(tgt, json_path, os.path.join(d, "runtime"), os.path.join(d, "state"))
+            no_target()
             check_run(["dasdinit", "-lfs", tgt, "3390", "NEW001", str(cyl)], "dasdinit")
 
         out = [("pas SWAPDUMP", fresh_target,
@@ -369,7 +372,8 @@ class Bench:
                             with open(json_path) as f:
                                 v = json.load(f)["volumes"][0]
                             m = re.search(r"PAS231I.*?([\d.]+)\s*MB/S", out, re.I)
-                            pas_runs.append({"contender": name, "wall_s": wall, "cpu_s": cpu, "maxrss_kb": rss, "report": v,
+                            pas_runs.append({"contender": name, "wall_s": wall, "cpu_s": cpu, "maxrss_kb": rss,
+                                             "report": v,
                                              "copy_phase_mb_s": float(m.group(1)) if m else None,
                                              "source_resident_before": res})
                         log(f"  round {rnd + 1}: {name} {wall:.2f} s (source cached before: {res} bytes)")
