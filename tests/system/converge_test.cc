@@ -42,6 +42,10 @@ TEST_F(ConvergeTest, WritersFasterThanTheCopyArePacedAndTheSwapCompletes) {
   EXPECT_TRUE(Contains(r.out, "PAS247I RECOPY OF VOL=VM1887 ENDED AFTER")) << r.out;
   EXPECT_TRUE(Contains(r.out, "; WRITERS PACED ")) << r.out;
   EXPECT_TRUE(Contains(r.out, "WRITES PACED (MS PER WRITE).....")) << r.out;
+  // Paced writers are paced at the largest step for the last pass before
+  // the quiesce (doc/swap-protocol.md §6), whatever step the loop reached.
+  EXPECT_TRUE(Contains(r.out, "; WRITERS PACED 5.00 MS PER WRITE")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "WRITES PACED (MS PER WRITE).....5.00")) << r.out;
   // One numbering of the passes: PAS247I counts every pass before the
   // quiesce, no PAS232I, PAS238I or PAS250I names a later one, and the
   // final copy is the one pass more that the PASSES statistic counts.
