@@ -3,20 +3,21 @@
 #include "engine/copy_engine.h"
 
 #include <fcntl.h>
+#include <libdeflate.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
-
-#include <libdeflate.h>
 
 #include "base/log.h"
 #include "ckd/track.h"
@@ -81,20 +82,21 @@ struct CopyEngine::Slot {
   };
   std::unique_ptr<uint8_t, FreeDeleter> buf;
   size_t capacity = 0;
-  std::unique_ptr<uint8_t, FreeDeleter> tbuf;  // the target's run (skip_equal, verify_writes)
+  std::unique_ptr<uint8_t, FreeDeleter> tbuf;  // the target's run (skip_equal)
   size_t tcapacity = 0;
-  uint32_t woff = 0;    // bytes of the run before the first track written
-  uint32_t wlen = 0;    // bytes written (from woff)
+  uint32_t woff = 0;  // bytes of the run before the first track written
+  uint32_t wlen = 0;  // bytes written (from woff)
   State state = State::kFree;
   Run run;
   uint32_t length = 0;  // bytes of the run
   uint32_t done = 0;    // bytes transferred so far by this phase
   int read_attempts = 0;
-  int rewrites = 0;     // writes repeated after a read-back differed
+  int rewrites = 0;  // writes repeated after a read-back differed
   int eagains = 0;
-  int read_fd = -1;     // the fd the source read goes through (DirectFd)
-  int verify_fd = -1;   // the fd the read-back reads through (DirectFd)
-  uint32_t crc = 0;     // kVerifying: CRC-32 of the bytes that were written
+  int read_fd = -1;    // the fd the source read goes through (DirectFd)
+  int verify_fd = -1;  // the fd the read-back reads through (DirectFd)
+  int write_fd = -1;   // the fd the write goes through (DirectWriteFd or the run's)
+  uint32_t crc = 0;    // kVerifying: CRC-32 of the bytes that were written
 };
 
 // verify_writes: a run written and not yet read back. Its bytes are gone
@@ -103,7 +105,7 @@ struct CopyEngine::Written {
   Run run;
   uint32_t woff = 0, wlen = 0;  // the span of the run written
   uint32_t crc = 0;
-  int rewrites = 0;             // writes repeated after a read-back differed
+  int rewrites = 0;  // writes repeated after a read-back differed
 };
 
 CopyEngine::CopyEngine(const ckd::CkdImage& source, ckd::CkdImage& target, IoBackend& backend,
@@ -114,7 +116,63 @@ CopyEngine::~CopyEngine() {
   for (const auto& [fd, direct] : direct_fds_) {
     if (direct != fd) ::close(direct);
   }
+  for (const auto& [fd, direct] : direct_write_fds_) {
+    if (direct != fd) ::close(direct);
+  }
   for (int fd : retired_fds_) ::close(fd);
+}
+
+// Tracks between two slots that start on a 4 KiB boundary of the file
+// (a 3390 slot of 56,832 bytes: every 8th track), 0 when slots are not
+// 512-byte multiples (never on such a boundary but by chance).
+uint32_t CopyEngine::DirectPeriod() const {
+  const uint32_t ss = target_.geometry().slot_size;
+  if (ss % 512 != 0) return 0;
+  for (uint32_t p = 1; p <= 8; ++p) {
+    if ((uint64_t{p} * ss) % 4096 == 0) return p;
+  }
+  return 0;
+}
+
+// The target file `fd` reopened read-write with O_DIRECT (through
+// /proc/self/fd, as DirectFd), for writes of runs aligned to 4 KiB. Only on
+// local block file systems, where a direct write of whole blocks is an
+// overwrite or an allocation and nothing else; `fd` itself elsewhere (FUSE
+// and network file systems keep their own caching rules) or when refused.
+int CopyEngine::DirectWriteFd(int fd) {
+  for (const auto& [f, direct] : direct_write_fds_) {
+    if (f == fd) return direct;
+  }
+  int direct = fd;
+  struct statfs sf {};
+  const std::string who = options_.label.empty() ? target_.path() : options_.label;
+  if (::fstatfs(fd, &sf) == 0 && (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC ||
+                                  sf.f_type == BTRFS_SUPER_MAGIC)) {
+    direct = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (direct < 0) {
+      Logger("engine")->info("{}: writes through the page cache (O_DIRECT: {})", who,
+                             std::strerror(errno));
+      direct = fd;
+    }
+  } else {
+    Logger("engine")->debug("{}: writes through the page cache (not a local block file system)",
+                            who);
+  }
+  direct_write_fds_.emplace_back(fd, direct);
+  return direct;
+}
+
+// A direct write refused with EINVAL: that target file is written through
+// the page cache from now on.
+void CopyEngine::DropDirectWriteFd(int fd) {
+  for (auto& [f, direct] : direct_write_fds_) {
+    if (f == fd && direct != fd) {
+      Logger("engine")->info("{}: writes through the page cache (O_DIRECT write: EINVAL)",
+                             options_.label.empty() ? target_.path() : options_.label);
+      retired_fds_.push_back(direct);  // other requests in flight may still use it
+      direct = fd;
+    }
+  }
 }
 
 // The file `fd` reopened read-only with O_DIRECT (through /proc/self/fd:
@@ -127,10 +185,12 @@ int CopyEngine::DirectFd(int fd) {
   for (const auto& [f, direct] : direct_fds_) {
     if (f == fd) return direct;
   }
-  int direct = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  int direct =
+      ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
   if (direct < 0) {
     Logger("engine")->info("{}: reads through the page cache (O_DIRECT: {})",
-                           options_.label.empty() ? target_.path() : options_.label, std::strerror(errno));
+                           options_.label.empty() ? target_.path() : options_.label,
+                           std::strerror(errno));
     direct = fd;
   }
   direct_fds_.emplace_back(fd, direct);
@@ -153,8 +213,13 @@ void CopyEngine::DropDirectFd(int fd) {
 
 Status CopyEngine::PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const {
   const uint32_t tpr = options_.tracks_per_request;
-  const uint32_t limit = mode == Mode::kCopy ? std::min(source_.tracks(), target_.tracks())
-                                             : target_.tracks();
+  const uint32_t limit =
+      mode == Mode::kCopy ? std::min(source_.tracks(), target_.tracks()) : target_.tracks();
+  // Direct writes: runs start and end on 4 KiB boundaries of the target
+  // file where the set allows: a short run up to the first boundary, then
+  // runs of tracks_per_request rounded up to the period.
+  const uint32_t period = mode == Mode::kCopy && DirectWritesUsed() ? DirectPeriod() : 0;
+  const uint32_t wide = period == 0 ? tpr : (tpr + period - 1) / period * period;
   Status status;
   uint32_t run_max = 0;
   tracks.ForEach([&](uint32_t t) {
@@ -166,7 +231,8 @@ Status CopyEngine::PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<
           " (" + std::to_string(limit) + " tracks)");
       return;
     }
-    if (!runs.empty() && runs.back().first + runs.back().count == t && runs.back().count < run_max) {
+    if (!runs.empty() && runs.back().first + runs.back().count == t &&
+        runs.back().count < run_max) {
       ++runs.back().count;
       return;
     }
@@ -181,6 +247,16 @@ Status CopyEngine::PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<
     }
     run.dst_fd = dst->fd;
     run.dst_offset = dst->offset;
+    if (period != 0) {
+      run_max = wide;
+      const uint32_t ss = target_.geometry().slot_size;
+      for (uint32_t k = 0; k < period; ++k) {
+        if ((run.dst_offset + uint64_t{k} * ss) % 4096 == 0) {
+          if (k != 0) run_max = k;  // up to the first boundary
+          break;
+        }
+      }
+    }
     run_max = std::min(run_max, dst->tracks_left_in_file);
     if (mode == Mode::kCopy) {
       auto src = source_.Locate(t);
@@ -309,9 +385,9 @@ Status CopyEngine::FormatSparse(const ckd::TrackSet& tracks, CopyStats& stats) {
         s = issue(id);
         again = s.ok();
       } else if (error != 0) {
-        fail(Status::IoError(who + ": write of target " + TrackName(g, h.track) +
-                                 " failed: " + std::strerror(error),
-                             error));
+        fail(Status::IoError(
+            who + ": write of target " + TrackName(g, h.track) + " failed: " + std::strerror(error),
+            error));
       } else if ((h.done += c.bytes) < kHead) {  // short transfer: resume the rest
         if (failure.ok()) {
           ++stats.target_excps;
@@ -341,11 +417,13 @@ Status CopyEngine::FormatSparse(const ckd::TrackSet& tracks, CopyStats& stats) {
     size_t end = r + 1;
     while (end < runs.size() && runs[end].dst_fd == runs[r].dst_fd &&
            runs[end].first == runs[end - 1].first + runs[end - 1].count &&
-           runs[end].dst_offset == runs[end - 1].dst_offset + uint64_t{runs[end - 1].count} * g.slot_size) {
+           runs[end].dst_offset ==
+               runs[end - 1].dst_offset + uint64_t{runs[end - 1].count} * g.slot_size) {
       ++end;
     }
     const uint64_t zoff = runs[r].dst_offset;
-    const uint64_t zlen = runs[end - 1].dst_offset + uint64_t{runs[end - 1].count} * g.slot_size - zoff;
+    const uint64_t zlen =
+        runs[end - 1].dst_offset + uint64_t{runs[end - 1].count} * g.slot_size - zoff;
     ++stats.target_excps;
     if (Status s = backend_.ZeroRange(runs[r].dst_fd, zoff, zlen); !s.ok()) {
       const uint32_t n = runs[end - 1].first + runs[end - 1].count - runs[r].first;
@@ -410,7 +488,11 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   std::vector<Run> runs;
   if (Status s = PlanRuns(tracks, mode, runs); !s.ok()) return s.WithContext(who);
 
-  const size_t bytes_per_slot = size_t{options_.tracks_per_request} * g.slot_size;
+  const uint32_t period = DirectWritesUsed() ? DirectPeriod() : 0;
+  const uint32_t run_tracks = period == 0
+                                  ? options_.tracks_per_request
+                                  : (options_.tracks_per_request + period - 1) / period * period;
+  const size_t bytes_per_slot = size_t{run_tracks} * g.slot_size;
   bool allocated = slots_.size() != options_.queue_depth;
   slots_.resize(options_.queue_depth);
   for (Slot& slot : slots_) {
@@ -422,7 +504,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       slot.capacity = size;
       allocated = true;
     }
-    if ((options_.skip_equal || options_.verify_writes) && slot.tcapacity < bytes_per_slot) {
+    if (options_.skip_equal && slot.tcapacity < bytes_per_slot) {
       size_t size = (bytes_per_slot + 4095) / 4096 * 4096;
       slot.tbuf.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, size)));
       if (!slot.tbuf) return Status::IoError(who + ": out of memory for copy buffers", ENOMEM);
@@ -469,12 +551,12 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         req.op = IoOp::kRead;
         req.fd = slot.verify_fd;
         req.offset = slot.run.dst_offset + slot.woff + slot.done;
-        req.buf = std::span<uint8_t>(slot.tbuf.get() + slot.woff + slot.done, slot.wlen - slot.done);
+        req.buf = std::span<uint8_t>(slot.buf.get() + slot.woff + slot.done, slot.wlen - slot.done);
         ++stats.verify_reads;
         break;
       default:
         req.op = IoOp::kWrite;
-        req.fd = slot.run.dst_fd;
+        req.fd = slot.write_fd;
         req.offset = slot.run.dst_offset + slot.woff + slot.done;
         req.buf = std::span<uint8_t>(slot.buf.get() + slot.woff + slot.done, slot.wlen - slot.done);
         ++stats.target_excps;
@@ -489,9 +571,15 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
     slot.wlen = wlen;
     slot.done = 0;
     slot.eagains = 0;
+    const uint64_t off = slot.run.dst_offset + woff;
+    slot.write_fd = period != 0 && mode == Mode::kCopy && off % 4096 == 0 && wlen % 4096 == 0
+                        ? DirectWriteFd(slot.run.dst_fd)
+                        : slot.run.dst_fd;
     return submit(slot, index);
   };
-  auto start_write = [&](Slot& slot, size_t index) { return start_write_part(slot, index, 0, slot.length); };
+  auto start_write = [&](Slot& slot, size_t index) {
+    return start_write_part(slot, index, 0, slot.length);
+  };
   // With skip_equal, the target's run is read before anything is written.
   auto start_write_or_compare = [&](Slot& slot, size_t index) {
     if (!options_.skip_equal) return start_write(slot, index);
@@ -556,7 +644,8 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
     std::span<uint8_t> buf(slot.buf.get(), slot.length);
     std::memset(buf.data(), 0, buf.size());
     for (uint32_t k = 0; k < slot.run.count; ++k) {
-      ckd::BuildEmptyTrack(g, slot.run.first + k, buf.subspan(size_t{k} * g.slot_size, g.slot_size));
+      ckd::BuildEmptyTrack(g, slot.run.first + k,
+                           buf.subspan(size_t{k} * g.slot_size, g.slot_size));
     }
     return start_write_or_compare(slot, index);
   };
@@ -579,8 +668,9 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
           // target file: their writebacks run in parallel (a final copy under the
           // quiesce waits for the slowest, not for each in turn).
           reading_back = true;
-          log->debug("{}: {} runs written in {:.3f} s; reading them back", who, unverified.size(),
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+          log->debug(
+              "{}: {} runs written in {:.3f} s; reading them back", who, unverified.size(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
           if (options_.direct_io) {
             for (const ckd::ImageFile& file : target_.files()) {
               auto loc = target_.Locate(file.first_track);
@@ -664,7 +754,8 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         continue;
       }
       if (slot.state == Slot::State::kVerifying) {
-        // verify_writes: the written bytes read back into tbuf.
+        // verify_writes: the written bytes read back into buf (the CRC of what was written is
+        // kept).
         const std::string what = RunName(g, slot.run.first, slot.run.count);
         int error = c.error;
         if (error == 0 && c.bytes == 0) error = ENODATA;
@@ -681,11 +772,12 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
           s = submit(slot, c.user);
         } else if (error != 0) {
           slot.state = Slot::State::kFree;
-          fail(Status::Corruption(who + ": read-back of target " + what + " failed: " + std::strerror(error)));
+          fail(Status::Corruption(who + ": read-back of target " + what +
+                                  " failed: " + std::strerror(error)));
           continue;
         } else if ((slot.done += c.bytes) < slot.wlen) {
           s = submit(slot, c.user);
-        } else if (libdeflate_crc32(0, slot.tbuf.get() + slot.woff, slot.wlen) == slot.crc) {
+        } else if (libdeflate_crc32(0, slot.buf.get() + slot.woff, slot.wlen) == slot.crc) {
           stats.tracks_verified += slot.wlen / g.slot_size;
           finish_write(slot);
           continue;
@@ -694,12 +786,13 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
           // written is no longer in hand.
           ++slot.rewrites;
           ++stats.verify_rewrites;
-          log->warn("{}: target {} did not read back as written; writing it again ({} of {})", who, what,
-                    slot.rewrites, kReadRetries);
+          log->warn("{}: target {} did not read back as written; writing it again ({} of {})", who,
+                    what, slot.rewrites, kReadRetries);
           s = begin(slot, c.user);
         } else {
           slot.state = Slot::State::kFree;
-          fail(Status::Corruption(who + ": target " + what + " did not read back as written after " +
+          fail(Status::Corruption(who + ": target " + what +
+                                  " did not read back as written after " +
                                   std::to_string(slot.rewrites + 1) + " writes"));
           continue;
         }
@@ -729,6 +822,12 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         resubmit();
         continue;
       }
+      if (error == EINVAL && !reading && failure.ok() && slot.write_fd != slot.run.dst_fd) {
+        DropDirectWriteFd(slot.run.dst_fd);
+        slot.write_fd = slot.run.dst_fd;
+        resubmit();
+        continue;
+      }
       if (error != 0) {
         if (reading && failure.ok() && error != EAGAIN && slot.read_attempts < kReadRetries) {
           ++slot.read_attempts;
@@ -745,8 +844,8 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
                                    " attempts: " + std::strerror(error),
                                error));
         } else {
-          fail(Status::IoError(who + ": write of target " + what + " failed: " + std::strerror(error),
-                               error));
+          fail(Status::IoError(
+              who + ": write of target " + what + " failed: " + std::strerror(error), error));
         }
         continue;
       }
@@ -767,9 +866,9 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         }
         Status bad;
         for (uint32_t k = 0; k < slot.run.count && bad.ok(); ++k) {
-          bad = ckd::ValidateTrack(std::span<const uint8_t>(slot.buf.get() + size_t{k} * g.slot_size,
-                                                            g.slot_size),
-                                   g, slot.run.first + k);
+          bad = ckd::ValidateTrack(
+              std::span<const uint8_t>(slot.buf.get() + size_t{k} * g.slot_size, g.slot_size), g,
+              slot.run.first + k);
         }
         if (!bad.ok()) {
           if (slot.read_attempts < kReadRetries) {
@@ -795,6 +894,24 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
       }
       // A run is written.
       stats.bytes_written += slot.wlen;
+      if (options_.verify_writes && slot.write_fd != slot.run.dst_fd) {
+        // A direct write is on the device: read it back now, beside the
+        // copy (no writeback to wait for, no page cache lock to take).
+        if (slot.rewrites == 0) {
+          tracks_done += slot.run.count;
+          if (options_.progress) options_.progress(tracks_done);
+        }
+        slot.crc = libdeflate_crc32(0, slot.buf.get() + slot.woff, slot.wlen);
+        slot.state = Slot::State::kVerifying;
+        slot.done = 0;
+        slot.eagains = 0;
+        slot.verify_fd = DirectFd(slot.run.dst_fd);
+        if (Status s = submit(slot, c.user); !s.ok()) {
+          slot.state = Slot::State::kFree;
+          fail(s.WithContext(who));
+        }
+        continue;
+      }
       if (options_.verify_writes) {
         // Read back later (the slot is free now); its writeback starts
         // now, so it is on the device when the read-back reads it there.
@@ -850,11 +967,10 @@ Result<CopyStats> CopyEngine::TransferByImage(const ckd::TrackSet& tracks, Mode 
   tracks.ForEach([&](uint32_t t) {
     if (!bad.ok()) return;
     if (t >= limit) {
-      bad = Status::InvalidArgument(TrackName(g, t) + " is beyond the " +
-                                    (mode == Mode::kCopy && source_.tracks() <= target_.tracks()
-                                         ? "source"
-                                         : "target") +
-                                    " (" + std::to_string(limit) + " tracks)");
+      bad = Status::InvalidArgument(
+          TrackName(g, t) + " is beyond the " +
+          (mode == Mode::kCopy && source_.tracks() <= target_.tracks() ? "source" : "target") +
+          " (" + std::to_string(limit) + " tracks)");
       return;
     }
     if (!runs.empty() && runs.back().first + runs.back().count == t &&
@@ -914,16 +1030,17 @@ Result<CopyStats> CopyEngine::TransferByImage(const ckd::TrackSet& tracks, Mode 
           log->info("{}: {} unreadable ({}), re-reading", who, what, s.message());
         }
         if (!s.ok()) {
-          fail(s.IsIoError() ? Status::IoError(who + ": read of source " + what + " failed: " +
-                                                   s.message(),
-                                               s.err())
-                             : Status::Corruption(who + ": source " + s.message() + " (not copied)"));
+          fail(s.IsIoError()
+                   ? Status::IoError(who + ": read of source " + what + " failed: " + s.message(),
+                                     s.err())
+                   : Status::Corruption(who + ": source " + s.message() + " (not copied)"));
           break;
         }
       } else {
         std::memset(data.data(), 0, data.size());
         for (uint32_t k = 0; k < run.count; ++k) {
-          ckd::BuildEmptyTrack(g, run.first + k, data.subspan(size_t{k} * g.slot_size, g.slot_size));
+          ckd::BuildEmptyTrack(g, run.first + k,
+                               data.subspan(size_t{k} * g.slot_size, g.slot_size));
         }
       }
       uint32_t wfirst = 0, wcount = run.count;
@@ -946,9 +1063,8 @@ Result<CopyStats> CopyEngine::TransferByImage(const ckd::TrackSet& tracks, Mode 
       }
       if (wcount > 0) {
         ++mine.target_excps;
-        s = target_.WriteTracks(
-            run.first + wfirst,
-            data.subspan(size_t{wfirst} * g.slot_size, size_t{wcount} * g.slot_size));
+        s = target_.WriteTracks(run.first + wfirst, data.subspan(size_t{wfirst} * g.slot_size,
+                                                                 size_t{wcount} * g.slot_size));
         if (!s.ok()) {
           fail(Status::IoError(who + ": write of target " + what + " failed: " + s.message(),
                                s.err()));
@@ -970,8 +1086,9 @@ Result<CopyStats> CopyEngine::TransferByImage(const ckd::TrackSet& tracks, Mode 
             same = true;
             for (uint32_t k = 0; k < wcount && same; ++k) {
               const size_t off = size_t{k} * g.slot_size;
-              same = ckd::SameTrackContent(wdata.subspan(off, g.slot_size),
-                                           std::span<const uint8_t>(back).subspan(off, g.slot_size));
+              same =
+                  ckd::SameTrackContent(wdata.subspan(off, g.slot_size),
+                                        std::span<const uint8_t>(back).subspan(off, g.slot_size));
             }
             if (same) break;
             ++mine.target_excps;
@@ -1017,7 +1134,8 @@ Result<CopyStats> CopyEngine::TransferByImage(const ckd::TrackSet& tracks, Mode 
 Status CopyEngine::SyncTarget() {
   const std::string who = options_.label.empty() ? target_.path() : options_.label;
   if (target_.compressed()) {
-    if (Status s = target_.Sync(); !s.ok()) return s.WithContext(who + ": sync of " + target_.path());
+    if (Status s = target_.Sync(); !s.ok())
+      return s.WithContext(who + ": sync of " + target_.path());
     return Status::Ok();
   }
   for (const ckd::ImageFile& file : target_.files()) {

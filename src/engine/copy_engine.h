@@ -50,8 +50,8 @@ inline constexpr int kReadRetries = 3;
 inline constexpr int kEagainRetries = 1000;
 
 struct CopyOptions {
-  unsigned queue_depth = 8;         // requests in flight (<= backend capacity)
-  uint32_t tracks_per_request = 15; // slots per request: one 3390 cylinder
+  unsigned queue_depth = 8;          // requests in flight (<= backend capacity)
+  uint32_t tracks_per_request = 15;  // slots per request: one 3390 cylinder
   // Start the kernel's writeback of each run as soon as it is written
   // (IoBackend::StartWriteback), so SyncTarget overlaps the copy instead
   // of following it. Off by default: no gain measured (doc/copy-engine.md).
@@ -80,6 +80,15 @@ struct CopyOptions {
   // reads, buffered writes").
   // Where the file system or device refuses, the page cache is used.
   bool direct_io = true;
+  // Target writes with O_DIRECT too, for runs whose file offset and length
+  // are multiples of 4 KiB (doc/copy-engine.md, "Direct writes"). Runs are
+  // then planned so that they start and end on such offsets (a 3390 track
+  // starts on one every 8 tracks), up to tracks_per_request rounded up to
+  // that period; with verify_writes each direct run is read back as soon
+  // as its write completes, beside the copy. Used with direct_io only, on
+  // local block file systems (ext4, XFS, btrfs); elsewhere, and for runs
+  // that are not aligned, writes go through the page cache as above.
+  bool direct_writes = false;
   // Worker threads moving runs when an image is compressed (0: one per
   // core, at most 8).
   unsigned compress_threads = 0;
@@ -99,15 +108,15 @@ struct CopyStats {
   uint64_t tracks_formatted = 0;  // empty tracks written by FormatTracks
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
-  uint64_t source_excps = 0;  // read requests issued (retries included)
-  uint64_t target_excps = 0;  // write requests issued (resumptions included)
-  uint64_t read_retries = 0;  // failed or invalid reads retried
-  uint64_t tracks_skipped = 0;    // already equal on the target (skip_equal): not written
-  uint64_t target_reads = 0;      // target read requests issued by skip_equal
-  uint64_t verify_reads = 0;      // read-back requests issued by verify_writes
-  uint64_t tracks_verified = 0;   // tracks read back equal to what was written
-  uint64_t verify_rewrites = 0;   // runs written again after a read-back differed
-  double cpu_seconds = 0;      // CPU of the copying thread
+  uint64_t source_excps = 0;     // read requests issued (retries included)
+  uint64_t target_excps = 0;     // write requests issued (resumptions included)
+  uint64_t read_retries = 0;     // failed or invalid reads retried
+  uint64_t tracks_skipped = 0;   // already equal on the target (skip_equal): not written
+  uint64_t target_reads = 0;     // target read requests issued by skip_equal
+  uint64_t verify_reads = 0;     // read-back requests issued by verify_writes
+  uint64_t tracks_verified = 0;  // tracks read back equal to what was written
+  uint64_t verify_rewrites = 0;  // runs written again after a read-back differed
+  double cpu_seconds = 0;        // CPU of the copying thread
   double elapsed_seconds = 0;
 
   CopyStats& operator+=(const CopyStats& o);
@@ -172,17 +181,24 @@ class CopyEngine {
   Result<CopyStats> TransferByImage(const ckd::TrackSet& tracks, Mode mode);
   int DirectFd(int fd);
   void DropDirectFd(int fd);
+  int DirectWriteFd(int fd);
+  void DropDirectWriteFd(int fd);
+  uint32_t DirectPeriod() const;
+  bool DirectWritesUsed() const { return options_.direct_writes && options_.direct_io; }
 
   const ckd::CkdImage& source_;
   ckd::CkdImage& target_;
   IoBackend& backend_;
   CopyOptions options_;
   ckd::TrackSet not_copied_;
-  std::vector<Slot> slots_;  // queue_depth buffers of tracks_per_request slots
+  std::vector<Slot> slots_;              // queue_depth buffers of tracks_per_request slots
   bool zero_range_unsupported_ = false;  // ZeroRange said NotSupported once
   // Each source and target fd and the O_DIRECT fd its reads use (the fd
   // itself when O_DIRECT is refused).
   std::vector<std::pair<int, int>> direct_fds_;
+  // Each target fd and the O_DIRECT read-write fd its direct writes use
+  // (the fd itself where they are not used).
+  std::vector<std::pair<int, int>> direct_write_fds_;
   std::vector<int> retired_fds_;  // O_DIRECT fds given up on, closed with the engine
 };
 

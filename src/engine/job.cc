@@ -702,6 +702,9 @@ class VolumeJob {
     // what was written (doc/copy-engine.md, "Read-back verification"): a
     // target that does not keep what is written to it fails the volume.
     co.verify_writes = true;
+    // Runs aligned to 4 KiB are written with O_DIRECT and read back as soon
+    // as they are written (doc/copy-engine.md, "Direct writes").
+    co.direct_writes = true;
     co.cancel = o_.cancel;
     co.progress = [this](uint64_t done) {
       pass_bytes_ = done * src_->slot_size();

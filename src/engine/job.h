@@ -42,7 +42,7 @@ struct JobOptions {
   int64_t quiesce_timeout_us = 30'000'000;  // every system quiesced and handed over
   int64_t follow_timeout_us = 60'000'000;   // every system followed the decision
   int64_t poll_us = 1000;                   // coordination area polling while waiting
-  unsigned queue_depth = 8;                 // copy requests in flight per volume
+  unsigned queue_depth = 16;                // copy requests in flight per volume
   // Cancellation (doc/swap-protocol.md, "Cancelling a job"). When *cancel
   // becomes true (the caller's SIGINT/SIGTERM handler sets it), every
   // volume not yet committed fails like a failed volume (PAS214E naming

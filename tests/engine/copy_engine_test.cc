@@ -2,11 +2,15 @@
 // injected faults: every scenario ends with a track-by-track comparison.
 #include "engine/copy_engine.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "ckd/image.h"
 #include "ckd/track.h"
@@ -39,7 +43,8 @@ std::unique_ptr<IoBackend> Backend(const std::string& kind, unsigned depth = 8) 
 std::unique_ptr<IoBackend> Faulty(const std::string& spec, const std::string& kind = "uring") {
   auto parsed = ParseFaultSpec(spec);
   EXPECT_OK(parsed);
-  return std::make_unique<FaultInjectingBackend>(Backend(kind), parsed.ok() ? *parsed : FaultSpec{});
+  return std::make_unique<FaultInjectingBackend>(Backend(kind),
+                                                 parsed.ok() ? *parsed : FaultSpec{});
 }
 
 CopyOptions Options(unsigned queue_depth = 8, uint32_t tracks_per_request = 15,
@@ -191,10 +196,8 @@ TEST(CopyEngineTest, UringAndPreadProduceIdenticalTargets) {
   auto b = EmptyTarget(dir / "b.ckd");
   auto uring = Backend("uring", 3);
   auto pread = Backend("pread", 2);
-  ASSERT_OK(CopyEngine(src, a, *uring, Options(3, 7))
-                .CopyTracks(All(kTracks)));
-  ASSERT_OK(CopyEngine(src, b, *pread, Options(2, 30))
-                .CopyTracks(All(kTracks)));
+  ASSERT_OK(CopyEngine(src, a, *uring, Options(3, 7)).CopyTracks(All(kTracks)));
+  ASSERT_OK(CopyEngine(src, b, *pread, Options(2, 30)).CopyTracks(All(kTracks)));
   EXPECT_EQ(pas::testing::ReadFile(dir / "a.ckd"), pas::testing::ReadFile(dir / "b.ckd"));
   EXPECT_EQ(pas::testing::ReadFile(dir / "a.ckd"), pas::testing::ReadFile(dir / "src.ckd"));
 }
@@ -356,23 +359,28 @@ TEST(CopyEngineTest, TornAndLostWritesAreVisibleOnlyByComparison) {
 
 TEST(CopyEngineTest, VerifyWritesRewritesTornAndLostWrites) {
   // The same faults with read-back verification: the engine finds the run
-  // that does not read back as written and writes it again.
-  for (const char* spec : {"torn_write@2", "lost_write@2"}) {
-    for (const char* kind : {"pread", "uring"}) {
-      SCOPED_TRACE(std::string(spec) + " " + kind);
-      ScratchDir dir;
-      auto src = MakeSourceVolume(dir / "src.ckd", kCyls, 10);
-      auto dst = EmptyTarget(dir / "dst.ckd");
-      auto backend = Faulty(spec, kind);
-      CopyOptions options = Options(kind == std::string("pread") ? 1 : 4);
-      options.verify_writes = true;
-      CopyEngine engine(src, dst, *backend, options);
-      auto stats = engine.CopyTracks(All(kTracks));
-      ASSERT_OK(stats);
-      EXPECT_EQ(stats->verify_rewrites, 1u);
-      EXPECT_EQ(stats->tracks_verified, kTracks);
-      EXPECT_EQ(stats->tracks_copied, kTracks);
-      EXPECT_EQ(FirstDifference(src, dst, 0, kTracks), -1);
+  // that does not read back as written and writes it again, whether it
+  // went through the page cache (read back after the copy) or was written
+  // directly (read back at once).
+  for (bool direct : {false, true}) {
+    for (const char* spec : {"torn_write@2", "lost_write@2"}) {
+      for (const char* kind : {"pread", "uring"}) {
+        SCOPED_TRACE(std::string(spec) + " " + kind + (direct ? " direct_writes" : ""));
+        ScratchDir dir;
+        auto src = MakeSourceVolume(dir / "src.ckd", kCyls, 10);
+        auto dst = EmptyTarget(dir / "dst.ckd");
+        auto backend = Faulty(spec, kind);
+        CopyOptions options = Options(kind == std::string("pread") ? 1 : 4);
+        options.verify_writes = true;
+        options.direct_writes = direct;
+        CopyEngine engine(src, dst, *backend, options);
+        auto stats = engine.CopyTracks(All(kTracks));
+        ASSERT_OK(stats);
+        EXPECT_EQ(stats->verify_rewrites, 1u);
+        EXPECT_EQ(stats->tracks_verified, kTracks);
+        EXPECT_EQ(stats->tracks_copied, kTracks);
+        EXPECT_EQ(FirstDifference(src, dst, 0, kTracks), -1);
+      }
     }
   }
 }
@@ -414,7 +422,8 @@ TEST(CopyEngineTest, VerifyWritesReadsBackEveryRunOfALargeCopy) {
     ASSERT_OK(stats);
     EXPECT_EQ(stats->verify_rewrites, 1u);
     EXPECT_EQ(stats->tracks_verified, kBigCyls * 15);
-    EXPECT_EQ(stats->verify_reads, kBigCyls + 1);  // one per run, one more for the run written again
+    EXPECT_EQ(stats->verify_reads,
+              kBigCyls + 1);  // one per run, one more for the run written again
     EXPECT_EQ(last_progress, kBigCyls * 15);
     EXPECT_EQ(engine.not_copied().Count(), 0u);
     EXPECT_EQ(FirstDifference(src, dst, 0, kBigCyls * 15), -1);
@@ -441,6 +450,120 @@ TEST(CopyEngineTest, VerifyWritesFormatsAgainARunThatWasLost) {
     EXPECT_OK(ckd::ValidateTrack(slot, dst.geometry(), t));
     EXPECT_TRUE(ckd::IsEmptyTrack(slot)) << "track " << t;
   }
+}
+
+// Pages of `path` in [begin, end) held by the page cache (mincore).
+size_t ResidentPages(const std::string& path, uint64_t begin, uint64_t end) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << path;
+  if (fd < 0) return 0;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  begin = begin / page * page;
+  const size_t length = static_cast<size_t>(end - begin);
+  void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(begin));
+  ::close(fd);
+  EXPECT_NE(map, MAP_FAILED);
+  if (map == MAP_FAILED) return 0;
+  std::vector<unsigned char> vec((length + page - 1) / page);
+  EXPECT_EQ(::mincore(map, length, vec.data()), 0);
+  ::munmap(map, length);
+  size_t n = 0;
+  for (unsigned char v : vec) n += v & 1;
+  return n;
+}
+
+// Writes the file's dirty pages and drops its pages from the page cache.
+void Evict(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path;
+  ::fdatasync(fd);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+}
+
+TEST(CopyEngineTest, DirectWritesPlanAlignedRunsAndBypassThePageCache) {
+  // A 3390 slot starts on a 4 KiB boundary every 8 tracks (track 1, 9,
+  // 17, ...). With direct_writes the runs are track 0 alone, then 16
+  // tracks at a time from track 1: 1 + 18 runs of 16 + one of 11 for 300
+  // tracks. Every aligned run is written with O_DIRECT and read back at
+  // once, so none of its pages stays in the page cache; the same copy
+  // without direct_writes leaves them there. The last run ends with the
+  // file, not on a boundary, and goes through the page cache.
+  for (bool direct : {true, false}) {
+    SCOPED_TRACE(direct ? "direct_writes" : "buffered");
+    ScratchDir dir;
+    auto src = MakeSourceVolume(dir / "src.ckd", kCyls, 16);
+    auto dst = EmptyTarget(dir / "dst.ckd");
+    Evict(dir / "dst.ckd");
+    auto backend = Backend("uring", 8);
+    CopyOptions options = Options(8);
+    options.verify_writes = true;
+    options.direct_writes = direct;
+    CopyEngine engine(src, dst, *backend, options);
+    auto stats = engine.CopyTracks(All(kTracks));
+    ASSERT_OK(stats);
+    EXPECT_EQ(stats->tracks_verified, kTracks);
+    const uint64_t ss = ckd::k3390Geometry.slot_size;
+    const uint64_t aligned_begin = 512 + ss, aligned_end = 512 + 289 * ss;
+    ASSERT_EQ(aligned_begin % 4096, 0u);
+    ASSERT_EQ(aligned_end % 4096, 0u);
+    // Before the comparison, which reads the target through the page cache.
+    const size_t resident = ResidentPages(dir / "dst.ckd", aligned_begin, aligned_end);
+    EXPECT_EQ(FirstDifference(src, dst, 0, kTracks), -1);
+    if (direct) {
+      EXPECT_EQ(stats->source_excps, 20u);
+      EXPECT_EQ(stats->verify_reads, 20u);
+      EXPECT_EQ(resident, 0u);
+    } else {
+      EXPECT_EQ(stats->source_excps, kCyls);  // one request per cylinder
+      EXPECT_GT(resident, (aligned_end - aligned_begin) / 4096 / 2);
+    }
+    ASSERT_OK(engine.SyncTarget());
+  }
+}
+
+TEST(CopyEngineTest, DirectWritesFailATargetThatKeepsNothing) {
+  ScratchDir dir;
+  auto src = MakeSourceVolume(dir / "src.ckd", kCyls, 18);
+  auto dst = EmptyTarget(dir / "dst.ckd");
+  auto backend = Faulty("lost_writes", "uring");
+  CopyOptions options = Options(4, 15, "0A80");
+  options.verify_writes = true;
+  options.direct_writes = true;
+  CopyEngine engine(src, dst, *backend, options);
+  auto stats = engine.CopyTracks(All(kTracks));
+  ASSERT_FALSE(stats.ok());
+  EXPECT_TRUE(stats.status().IsCorruption()) << stats.status().ToString();
+  EXPECT_NE(stats.status().message().find("did not read back as written"), std::string::npos)
+      << stats.status().message();
+  EXPECT_GT(engine.not_copied().Count(), 0u);
+}
+
+TEST(CopyEngineTest, DirectWritesAcrossTheFilesOfAMultiFileSet) {
+  // Each file of the set has its own header, so its 4 KiB boundaries fall
+  // on other tracks than the first file's: runs are planned per file.
+  ScratchDir dir;
+  const uint32_t cyls = ckd::k3390Geometry.max_cyls_per_file + 4;  // two files, sparse
+  auto src = EmptyTarget(dir / "src.ckd", cyls, /*split=*/true);
+  auto dst = EmptyTarget(dir / "dst.ckd", cyls, /*split=*/true);
+  ASSERT_EQ(src.files().size(), 2u);
+  const uint32_t boundary = src.files()[1].first_track;
+  FillTracks(src, boundary - 40, 80, 4);
+  ckd::TrackSet set(src.tracks());
+  set.SetRange(boundary - 40, boundary + 39);
+  auto backend = Backend("uring");
+  CopyOptions options = Options(8);
+  options.verify_writes = true;
+  options.direct_writes = true;
+  CopyEngine engine(src, dst, *backend, options);
+  auto stats = engine.CopyTracks(set);
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->tracks_copied, 80u);
+  EXPECT_EQ(stats->tracks_verified, 80u);
+  EXPECT_EQ(FirstDifference(src, dst, boundary - 50, 100), -1);
+  EXPECT_TRUE(ckd::IsZeroSlot(Slot(dst, boundary - 41)));
+  EXPECT_TRUE(ckd::IsZeroSlot(Slot(dst, boundary + 40)));
+  ASSERT_OK(engine.SyncTarget());
 }
 
 TEST(CopyEngineTest, CancelStopsAndReportsTheRest) {
@@ -495,8 +618,7 @@ TEST(CopyEngineTest, MismatchedDevicesAndBadOptionsAreRefused) {
   auto dst = EmptyTarget(dir / "dst.ckd", 2);
   r = CopyEngine(src, dst, *backend, Options(5)).CopyTracks(All(30));
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
-  r = CopyEngine(src, dst, *backend, Options(4, 0))
-          .CopyTracks(All(30));
+  r = CopyEngine(src, dst, *backend, Options(4, 0)).CopyTracks(All(30));
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
   EXPECT_TRUE(ckd::IsZeroSlot(Slot(dst, 0)));
 }
