@@ -640,6 +640,17 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   // found the target different.
   auto begin = [&](Slot& slot, size_t index) -> Status {
     slot.read_attempts = 0;
+    // A run written through the page cache whose ends fall inside 4 KiB
+    // blocks: those blocks are read in now, while the source is read, so
+    // that the write does not wait to read them (the target's pages are
+    // not in the page cache after direct writes; the final copy under the
+    // quiesce would read them one after the other).
+    if (slot.rewrites == 0) {
+      const uint64_t b = slot.run.dst_offset, e = b + slot.length;
+      const bool direct = period != 0 && mode == Mode::kCopy && b % 4096 == 0 && e % 4096 == 0;
+      if (!direct && b % 4096 != 0) backend_.Prefetch(slot.run.dst_fd, b / 4096 * 4096, 4096);
+      if (!direct && e % 4096 != 0) backend_.Prefetch(slot.run.dst_fd, e / 4096 * 4096, 4096);
+    }
     if (mode == Mode::kCopy) return start_read(slot, index);
     std::span<uint8_t> buf(slot.buf.get(), slot.length);
     std::memset(buf.data(), 0, buf.size());

@@ -328,6 +328,10 @@ void IoBackend::FinishWriteback(int fd, uint64_t offset, uint64_t length) {
   } while (r != 0 && errno == EINTR);
 }
 
+void IoBackend::Prefetch(int fd, uint64_t offset, uint64_t length) {
+  ::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_WILLNEED);
+}
+
 Status IoBackend::RegisterBuffers(std::span<const std::span<uint8_t>>) { return Status::Ok(); }
 
 Status IoBackend::ZeroRange(int fd, uint64_t offset, uint64_t length) {
@@ -546,6 +550,10 @@ Result<std::span<const IoCompletion>> FaultInjectingBackend::Wait(unsigned min_c
 
 void FaultInjectingBackend::StartWriteback(int fd, uint64_t offset, uint64_t length) {
   inner_->StartWriteback(fd, offset, length);
+}
+
+void FaultInjectingBackend::Prefetch(int fd, uint64_t offset, uint64_t length) {
+  inner_->Prefetch(fd, offset, length);
 }
 
 Status FaultInjectingBackend::ZeroRange(int fd, uint64_t offset, uint64_t length) {

@@ -89,6 +89,13 @@ class IoBackend {
   // Errors are ignored here (Sync reports them).
   virtual void FinishWriteback(int fd, uint64_t offset, uint64_t length);
 
+  // Asks the kernel to read [offset, offset+length) of fd into the page
+  // cache now (posix_fadvise WILLNEED), without waiting for it: a later
+  // buffered write that covers only part of a 4 KiB block then finds the
+  // block there instead of reading it from the device itself. A hint:
+  // errors are ignored.
+  virtual void Prefetch(int fd, uint64_t offset, uint64_t length);
+
   // Makes [offset, offset+length) of fd read as zeros and the file at least
   // offset+length long, without writing the zeros: fallocate(PUNCH_HOLE |
   // KEEP_SIZE) deallocates the whole blocks of the range and zeroes the
@@ -176,6 +183,7 @@ class FaultInjectingBackend final : public IoBackend {
   Result<std::span<const IoCompletion>> Wait(unsigned min_complete) override;
   Status Sync(int fd) override;
   void StartWriteback(int fd, uint64_t offset, uint64_t length) override;
+  void Prefetch(int fd, uint64_t offset, uint64_t length) override;
   Status ZeroRange(int fd, uint64_t offset, uint64_t length) override;
   Status RegisterBuffers(std::span<const std::span<uint8_t>> buffers) override;
   unsigned outstanding() const override;

@@ -566,6 +566,66 @@ TEST(CopyEngineTest, DirectWritesAcrossTheFilesOfAMultiFileSet) {
   ASSERT_OK(engine.SyncTarget());
 }
 
+// A pread backend that records the ranges asked for with Prefetch.
+class PrefetchRecorder final : public IoBackend {
+ public:
+  PrefetchRecorder() : inner_(MakePreadBackend(8)) {}
+  std::string name() const override { return "recorder(" + inner_->name() + ")"; }
+  unsigned capacity() const override { return inner_->capacity(); }
+  Status Submit(const IoRequest& req) override { return inner_->Submit(req); }
+  Result<std::span<const IoCompletion>> Wait(unsigned n) override { return inner_->Wait(n); }
+  Status Sync(int fd) override { return inner_->Sync(fd); }
+  unsigned outstanding() const override { return inner_->outstanding(); }
+  void Prefetch(int fd, uint64_t offset, uint64_t length) override {
+    prefetched.emplace_back(offset, length);
+    inner_->Prefetch(fd, offset, length);
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> prefetched;
+
+ private:
+  std::unique_ptr<IoBackend> inner_;
+};
+
+TEST(CopyEngineTest, RunsThroughThePageCacheHaveTheirPartialBlocksPrefetched) {
+  // Tracks 20 and 40-41 copied through the page cache (as the final copy
+  // under the quiesce is): each run starts and ends inside a 4 KiB block,
+  // and those blocks are asked for before the run is written, so the write
+  // does not read them itself. A direct run asks for nothing.
+  ScratchDir dir;
+  auto src = MakeSourceVolume(dir / "src.ckd", kCyls, 19);
+  auto dst = EmptyTarget(dir / "dst.ckd");
+  const uint64_t ss = ckd::k3390Geometry.slot_size;
+  {
+    PrefetchRecorder backend;
+    CopyOptions options = Options(4);
+    options.verify_writes = true;
+    options.direct_io = false;
+    CopyEngine engine(src, dst, backend, options);
+    ckd::TrackSet set(kTracks);
+    set.Set(20);
+    set.SetRange(40, 41);
+    ASSERT_OK(engine.CopyTracks(set));
+    auto block = [](uint64_t offset) { return std::make_pair(offset / 4096 * 4096, uint64_t{4096}); };
+    std::vector<std::pair<uint64_t, uint64_t>> want = {block(512 + 20 * ss), block(512 + 21 * ss),
+                                                       block(512 + 40 * ss), block(512 + 42 * ss)};
+    EXPECT_EQ(backend.prefetched, want);
+    EXPECT_EQ(FirstDifference(src, dst, 20, 1), -1);
+    EXPECT_EQ(FirstDifference(src, dst, 40, 2), -1);
+  }
+  {
+    PrefetchRecorder backend;
+    CopyOptions options = Options(4);
+    options.verify_writes = true;
+    options.direct_writes = true;
+    CopyEngine engine(src, dst, backend, options);
+    ckd::TrackSet set(kTracks);
+    set.SetRange(17, 32);  // tracks 17-32: one aligned run of 16
+    ASSERT_OK(engine.CopyTracks(set));
+    EXPECT_TRUE(backend.prefetched.empty());
+    EXPECT_EQ(FirstDifference(src, dst, 17, 16), -1);
+  }
+}
+
 TEST(CopyEngineTest, CancelStopsAndReportsTheRest) {
   ScratchDir dir;
   auto src = MakeSourceVolume(dir / "src.ckd", kCyls, 11);
