@@ -161,6 +161,8 @@ class CopyEngine {
   void set_direct_io(bool on) { options_.direct_io = on; }
   // Turns verify_writes on or off for the following calls.
   void set_verify_writes(bool on) { options_.verify_writes = on; }
+  // Turns direct_writes on or off for the following calls.
+  void set_direct_writes(bool on) { options_.direct_writes = on; }
 
   // fdatasync of every file of the target through the backend. Blocks.
   Status SyncTarget();

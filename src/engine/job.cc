@@ -702,8 +702,9 @@ class VolumeJob {
     // what was written (doc/copy-engine.md, "Read-back verification"): a
     // target that does not keep what is written to it fails the volume.
     co.verify_writes = true;
-    // Runs aligned to 4 KiB are written with O_DIRECT and read back as soon
-    // as they are written (doc/copy-engine.md, "Direct writes").
+    // The first pass writes runs aligned to 4 KiB with O_DIRECT and reads
+    // each back as soon as it is written (doc/copy-engine.md, "Direct
+    // writes"); CopyPass turns this off for the passes after it.
     co.direct_writes = true;
     co.cancel = o_.cancel;
     co.progress = [this](uint64_t done) {
@@ -830,6 +831,11 @@ class VolumeJob {
     rep_.Message("PAS231I", {{"volser", st_.volser}, {"tracks", report::FormatThousands(n)},
                              {"seconds", FormatFixed(secs, 2)}, {"rate", FormatFixed(copy_rate_mbps_, 1)}});
     phases_.copy = Since(t);
+    // The recopy passes write through the page cache again: what they copy
+    // is what the final copy under the quiesce writes over, and a buffered
+    // write there then finds its partial blocks cached instead of reading
+    // them inside the pause (doc/copy-engine.md, "Direct writes").
+    engine_->set_direct_writes(false);
     FaultPoint("job.copy");
     return true;
   }
