@@ -134,81 +134,62 @@ uint32_t CopyEngine::DirectPeriod() const {
   return 0;
 }
 
-// The target file `fd` reopened read-write with O_DIRECT (through
-// /proc/self/fd, as DirectFd), for writes of runs aligned to 4 KiB. Only on
-// local block file systems, where a direct write of whole blocks is an
-// overwrite or an allocation and nothing else; `fd` itself elsewhere (FUSE
-// and network file systems keep their own caching rules) or when refused.
+// `fd` reopened with O_DIRECT and `flags` (through /proc/self/fd: the same
+// open file's inode, never a path looked up again), remembered in `table`;
+// `fd` itself where the file system refuses O_DIRECT (tmpfs; some FUSE
+// mounts). `what` ("reads", "writes") names the use in the log line.
+int CopyEngine::ReopenDirect(FdTable& table, int fd, int flags, const char* what) {
+  for (const auto& [f, direct] : table) {
+    if (f == fd) return direct;
+  }
+  int direct =
+      ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), flags | O_DIRECT | O_CLOEXEC);
+  if (direct < 0) {
+    Logger("engine")->info("{}: {} through the page cache (O_DIRECT: {})",
+                           options_.label.empty() ? target_.path() : options_.label, what,
+                           std::strerror(errno));
+    direct = fd;
+  }
+  table.emplace_back(fd, direct);
+  return direct;
+}
+
+// A direct request refused with EINVAL (an offset, length or buffer not
+// aligned to what the device needs): that file's `what` go through the page
+// cache from now on.
+void CopyEngine::DropDirect(FdTable& table, int fd, const char* what) {
+  for (auto& [f, direct] : table) {
+    if (f == fd && direct != fd) {
+      Logger("engine")->info("{}: {} through the page cache (O_DIRECT: EINVAL)",
+                             options_.label.empty() ? target_.path() : options_.label, what);
+      retired_fds_.push_back(direct);  // other requests in flight may still use it
+      direct = fd;
+    }
+  }
+}
+
+// Source reads and read-backs go through a read-only O_DIRECT descriptor: a
+// read-back then comes from the device, not from the pages just written
+// (the kernel first writes the range back, then reads it).
+int CopyEngine::DirectFd(int fd) { return ReopenDirect(direct_fds_, fd, O_RDONLY, "reads"); }
+
+// Writes of runs aligned to 4 KiB go through a read-write O_DIRECT
+// descriptor, only on local block file systems, where a direct write of
+// whole blocks is an overwrite or an allocation and nothing else; elsewhere
+// (FUSE and network file systems keep their own caching rules) `fd` itself.
 int CopyEngine::DirectWriteFd(int fd) {
   for (const auto& [f, direct] : direct_write_fds_) {
     if (f == fd) return direct;
   }
-  int direct = fd;
   struct statfs sf {};
-  const std::string who = options_.label.empty() ? target_.path() : options_.label;
   if (::fstatfs(fd, &sf) == 0 && (sf.f_type == EXT4_SUPER_MAGIC || sf.f_type == XFS_SUPER_MAGIC ||
                                   sf.f_type == BTRFS_SUPER_MAGIC)) {
-    direct = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
-    if (direct < 0) {
-      Logger("engine")->info("{}: writes through the page cache (O_DIRECT: {})", who,
-                             std::strerror(errno));
-      direct = fd;
-    }
-  } else {
-    Logger("engine")->debug("{}: writes through the page cache (not a local block file system)",
-                            who);
+    return ReopenDirect(direct_write_fds_, fd, O_RDWR, "writes");
   }
-  direct_write_fds_.emplace_back(fd, direct);
-  return direct;
-}
-
-// A direct write refused with EINVAL: that target file is written through
-// the page cache from now on.
-void CopyEngine::DropDirectWriteFd(int fd) {
-  for (auto& [f, direct] : direct_write_fds_) {
-    if (f == fd && direct != fd) {
-      Logger("engine")->info("{}: writes through the page cache (O_DIRECT write: EINVAL)",
-                             options_.label.empty() ? target_.path() : options_.label);
-      retired_fds_.push_back(direct);  // other requests in flight may still use it
-      direct = fd;
-    }
-  }
-}
-
-// The file `fd` reopened read-only with O_DIRECT (through /proc/self/fd:
-// the same open file's inode, never a path looked up again). Source reads
-// go through it, and so do read-backs: a read-back then comes from the
-// device, not from the pages just written (the kernel first writes the
-// range back, then reads it). `fd` itself where the file system refuses
-// O_DIRECT (tmpfs; some FUSE mounts): reads then go through the page cache.
-int CopyEngine::DirectFd(int fd) {
-  for (const auto& [f, direct] : direct_fds_) {
-    if (f == fd) return direct;
-  }
-  int direct =
-      ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
-  if (direct < 0) {
-    Logger("engine")->info("{}: reads through the page cache (O_DIRECT: {})",
-                           options_.label.empty() ? target_.path() : options_.label,
-                           std::strerror(errno));
-    direct = fd;
-  }
-  direct_fds_.emplace_back(fd, direct);
-  return direct;
-}
-
-// A direct read refused with EINVAL (an offset, length or buffer not
-// aligned to what the device needs): that file is read through the page
-// cache from now on.
-void CopyEngine::DropDirectFd(int fd) {
-  for (auto& [f, direct] : direct_fds_) {
-    if (f == fd && direct != fd) {
-      Logger("engine")->info("{}: reads through the page cache (O_DIRECT read: EINVAL)",
-                             options_.label.empty() ? target_.path() : options_.label);
-      retired_fds_.push_back(direct);  // other requests in flight may still use it
-      direct = fd;
-    }
-  }
+  Logger("engine")->debug("{}: writes through the page cache (not a local block file system)",
+                          options_.label.empty() ? target_.path() : options_.label);
+  direct_write_fds_.emplace_back(fd, fd);
+  return fd;
 }
 
 Status CopyEngine::PlanRuns(const ckd::TrackSet& tracks, Mode mode, std::vector<Run>& runs) const {
@@ -640,16 +621,16 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
   // found the target different.
   auto begin = [&](Slot& slot, size_t index) -> Status {
     slot.read_attempts = 0;
-    // A run written through the page cache whose ends fall inside 4 KiB
-    // blocks: those blocks are read in now, while the source is read, so
-    // that the write does not wait to read them (the target's pages are
-    // not in the page cache after direct writes; the final copy under the
-    // quiesce would read them one after the other).
+    // A run whose ends fall inside 4 KiB blocks (so it is written through
+    // the page cache): those blocks are read in now, while the source is
+    // read, so that the write does not wait to read them (the target's
+    // pages are not in the page cache after direct writes; the final copy
+    // under the quiesce would read them one after the other). A run with
+    // both ends aligned has no partial block.
     if (slot.rewrites == 0) {
       const uint64_t b = slot.run.dst_offset, e = b + slot.length;
-      const bool direct = period != 0 && mode == Mode::kCopy && b % 4096 == 0 && e % 4096 == 0;
-      if (!direct && b % 4096 != 0) backend_.Prefetch(slot.run.dst_fd, b / 4096 * 4096, 4096);
-      if (!direct && e % 4096 != 0) backend_.Prefetch(slot.run.dst_fd, e / 4096 * 4096, 4096);
+      if (b % 4096 != 0) backend_.Prefetch(slot.run.dst_fd, b / 4096 * 4096, 4096);
+      if (e % 4096 != 0) backend_.Prefetch(slot.run.dst_fd, e / 4096 * 4096, 4096);
     }
     if (mode == Mode::kCopy) return start_read(slot, index);
     std::span<uint8_t> buf(slot.buf.get(), slot.length);
@@ -778,7 +759,7 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         if (error == EAGAIN && ++slot.eagains <= kEagainRetries) {
           s = submit(slot, c.user);
         } else if (error == EINVAL && slot.verify_fd != slot.run.dst_fd) {
-          DropDirectFd(slot.run.dst_fd);
+          DropDirect(direct_fds_, slot.run.dst_fd, "reads");
           slot.verify_fd = slot.run.dst_fd;
           s = submit(slot, c.user);
         } else if (error != 0) {
@@ -828,13 +809,13 @@ Result<CopyStats> CopyEngine::Transfer(const ckd::TrackSet& tracks, Mode mode) {
         continue;
       }
       if (error == EINVAL && reading && failure.ok() && slot.read_fd != slot.run.src_fd) {
-        DropDirectFd(slot.run.src_fd);
+        DropDirect(direct_fds_, slot.run.src_fd, "reads");
         slot.read_fd = slot.run.src_fd;
         resubmit();
         continue;
       }
       if (error == EINVAL && !reading && failure.ok() && slot.write_fd != slot.run.dst_fd) {
-        DropDirectWriteFd(slot.run.dst_fd);
+        DropDirect(direct_write_fds_, slot.run.dst_fd, "writes");
         slot.write_fd = slot.run.dst_fd;
         resubmit();
         continue;

@@ -181,10 +181,11 @@ class CopyEngine {
   Status CheckSetup(const std::string& who) const;
   Status FormatSparse(const ckd::TrackSet& tracks, CopyStats& stats);
   Result<CopyStats> TransferByImage(const ckd::TrackSet& tracks, Mode mode);
+  using FdTable = std::vector<std::pair<int, int>>;  // fd and the O_DIRECT fd used for it
+  int ReopenDirect(FdTable& table, int fd, int flags, const char* what);
+  void DropDirect(FdTable& table, int fd, const char* what);
   int DirectFd(int fd);
-  void DropDirectFd(int fd);
   int DirectWriteFd(int fd);
-  void DropDirectWriteFd(int fd);
   uint32_t DirectPeriod() const;
   bool DirectWritesUsed() const { return options_.direct_writes && options_.direct_io; }
 
@@ -197,10 +198,10 @@ class CopyEngine {
   bool zero_range_unsupported_ = false;  // ZeroRange said NotSupported once
   // Each source and target fd and the O_DIRECT fd its reads use (the fd
   // itself when O_DIRECT is refused).
-  std::vector<std::pair<int, int>> direct_fds_;
+  FdTable direct_fds_;
   // Each target fd and the O_DIRECT read-write fd its direct writes use
   // (the fd itself where they are not used).
-  std::vector<std::pair<int, int>> direct_write_fds_;
+  FdTable direct_write_fds_;
   std::vector<int> retired_fds_;  // O_DIRECT fds given up on, closed with the engine
 };
 
